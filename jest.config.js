@@ -1,0 +1,61 @@
+// One jest run covers every suite (`npm test`). Sources are transpiled by swc
+// (type checking is `npm run typecheck`). Octokit and Middy ship ESM only, so the
+// ESM packages under node_modules are transpiled to CommonJS as well.
+const esmPackages = [
+  '@octokit',
+  'universal-user-agent',
+  'before-after-hook',
+  'toad-cache',
+  'universal-github-app-jwt',
+  'bottleneck',
+  '@middy',
+  'fast-content-type-parse',
+  'content-type',
+  'json-with-bigint',
+].join('|');
+
+const swc = [
+  '@swc/jest',
+  {
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+  },
+];
+
+const common = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.(t|j|mj)s$': swc },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/lambda/test/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/integration/test/**/*.test.ts'],
+      slowTestThreshold: 120,
+    },
+    {
+      ...common,
+      displayName: 'terraform',
+      testMatch: ['<rootDir>/test/terraform/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'repo',
+      testMatch: ['<rootDir>/test/repo/**/*.test.ts'],
+    },
+  ],
+  collectCoverageFrom: ['lambda/src/**/*.ts'],
+  coverageProvider: 'v8',
+  coverageThreshold: { global: { lines: 90 } },
+  coverageReporters: ['text-summary', 'json-summary'],
+};

@@ -1,0 +1,46 @@
+/**
+ * Every EC2 tag the reaper reads or writes, in one place.
+ *
+ * The first group is the de-facto scheme of the github-aws-runners Terraform module, so
+ * this reaper can run beside its fleets without re-tagging anything. The second group is
+ * the job-hook contract: the runner's ACTIONS_RUNNER_HOOK_JOB_STARTED/COMPLETED scripts
+ * write these on the instance itself, the only party that knows for sure that a job runs.
+ * The third group is the reaper's own memory between runs (the Lambda keeps no state).
+ */
+export const TAG = {
+  // --- github-aws-runners scheme (read) ---
+  application: 'ghr:Application',
+  environment: 'ghr:environment',
+  owner: 'ghr:Owner',
+  type: 'ghr:Type',
+  githubRunnerId: 'ghr:github_runner_id',
+  bypassRemoval: 'ghr:bypass-removal',
+  /** Written by orphan-cleanup too; `true` means "seen running without a registration". */
+  orphan: 'ghr:orphan',
+
+  // --- job-hook contract (written by the hook scripts on the instance) ---
+  /** Present while a job runs: `<run_id>/<job>`. Removed by the job-completed hook. */
+  job: 'ghr:job',
+  /** ISO-8601 time the last job started. Set by the job-started hook. */
+  jobStartedAt: 'ghr:job-started-at',
+  /** ISO-8601 time the last job completed. Set by the job-completed hook. */
+  lastJobCompletedAt: 'ghr:last-job-completed-at',
+
+  // --- reaper memory (written by the reaper) ---
+  /** ISO-8601 time the runner was first seen idle in the current idle streak. */
+  idleSince: 'ghr:idle-since',
+  /**
+   * ISO-8601 time the reaper decided to deregister the runner. Written BEFORE the DELETE
+   * (write-ahead), so a run that dies between DELETE and terminate leaves a mark that
+   * orphan-cleanup finishes safely. Removed again when GitHub refuses the DELETE.
+   */
+  drainingSince: 'ghr:draining-since',
+  /** ISO-8601 time orphan-cleanup first saw the instance running without a registration. */
+  orphanSince: 'ghr:orphan-since',
+} as const;
+
+/** The value of `ghr:Application` on runner instances. */
+export const RUNNER_APPLICATION = 'github-action-runner';
+
+/** Tag keys the runner instance role may write (and nothing else): the hook contract. */
+export const HOOK_TAG_KEYS = [TAG.job, TAG.jobStartedAt, TAG.lastJobCompletedAt] as const;

@@ -1,0 +1,118 @@
+/**
+ * The vocabulary of the pure decision core. Nothing here does I/O: adapters build these
+ * values from EC2 and GitHub answers, the core turns them into decisions, executors act.
+ */
+import type { Config } from '../config/schema';
+
+/** An org (`ghr:Type=Org`, owner `my-org`) or a repository (`Repo`, owner `my-org/my-repo`). */
+export interface OwnerRef {
+  type: 'Org' | 'Repo';
+  /** `org` or `owner/repo`, exactly as in the `ghr:Owner` tag. */
+  owner: string;
+}
+
+/** Stable map key for an owner: `Org:my-org` or `Repo:my-org/my-repo`. */
+export type OwnerKey = string;
+
+export function ownerKey(ref: OwnerRef): OwnerKey {
+  return `${ref.type}:${ref.owner}`;
+}
+
+/** A runner instance as read from EC2 (states pending and running only). */
+export interface InstanceView {
+  id: string;
+  state: 'pending' | 'running' | 'shutting-down' | 'terminated' | 'stopping' | 'stopped';
+  launchTime: Date;
+  /** All tags of the instance, key -> value. */
+  tags: Readonly<Record<string, string>>;
+}
+
+/** A runner as GitHub lists it. */
+export interface RunnerView {
+  id: number;
+  name: string;
+  status: 'online' | 'offline';
+  busy: boolean;
+  labels: string[];
+}
+
+/**
+ * What one listing of an owner's runners gave. A failed or malformed listing is kept as
+ * `ok: false`: every instance of that owner is then kept (fail closed).
+ */
+export type OwnerRunners =
+  | { ok: true; owner: OwnerRef; runners: RunnerView[] }
+  | { ok: false; owner: OwnerRef; error: string };
+
+/** Everything the core needs for one run, read once. */
+export interface Snapshot {
+  now: Date;
+  instances: InstanceView[];
+  /** One entry per owner found on the instances' tags. Missing entry = listing not done = keep. */
+  runnersByOwner: ReadonlyMap<OwnerKey, OwnerRunners>;
+  config: Config;
+}
+
+/**
+ * Why a decision was taken. Logged on every decision and counted as a metric dimension,
+ * so the set is closed and each code means one thing.
+ */
+export type ReasonCode =
+  // keep: rules that protect
+  | 'bypass-tag'
+  | 'not-running'
+  | 'missing-owner-tag'
+  | 'malformed-tags'
+  | 'github-unavailable'
+  | 'minimum-running-time'
+  | 'booting'
+  | 'busy-on-github'
+  | 'job-evidence'
+  | 'job-since-idle-sighting'
+  | 'idle-pool'
+  | 'idle-first-sighting'
+  | 'idle-not-confirmed'
+  | 'not-registered'
+  | 'draining'
+  | 'registered'
+  | 'orphan-first-sighting'
+  | 'orphan-not-confirmed'
+  | 'waiting-max-job-duration'
+  // act
+  | 'idle-confirmed'
+  | 'orphan-confirmed'
+  | 'drained'
+  | 'max-job-duration-exceeded'
+  // executor outcomes (scale-down steps a-d and the orphan re-check)
+  | 'race-busy-before-delete'
+  | 'race-delete-refused'
+  | 'race-busy-after-delete'
+  | 'race-job-evidence-after-delete'
+  | 'race-job-evidence-before-delete'
+  | 'race-registered-again'
+  | 'github-error'
+  | 'aws-error'
+  | 'dry-run';
+
+/**
+ * What to do with one instance.
+ * - keep: nothing, or only bookkeeping tags (`setTags` / `removeTags`).
+ * - reclaim: scale-down's candidate: run the executor (GET, DELETE, settle, re-check, terminate).
+ * - terminate: orphan-cleanup's candidate: settle, re-check job evidence, terminate.
+ */
+export type Action = 'keep' | 'reclaim' | 'terminate';
+
+export interface Decision {
+  instanceId: string;
+  action: Action;
+  reason: ReasonCode;
+  /** One sentence for a person reading the log. */
+  message: string;
+  owner?: OwnerRef;
+  /** The matched GitHub runner, when there is one. */
+  runner?: RunnerView;
+  /** Bookkeeping tags to write (e.g. idle-since on a first idle sighting). */
+  setTags?: Record<string, string>;
+  /** Bookkeeping tags to remove (e.g. idle-since when the runner turned busy). */
+  removeTags?: string[];
+}
