@@ -116,3 +116,19 @@ export interface Decision {
   /** Bookkeeping tags to remove (e.g. idle-since when the runner turned busy). */
   removeTags?: string[];
 }
+
+/** One GET of a runner, classified. A malformed answer is an `error`. */
+export type RunnerRead =
+  | { kind: 'found'; runner: RunnerView }
+  | { kind: 'gone' }
+  | { kind: 'error'; error: string };
+
+/**
+ * One DELETE of a runner, classified. `busy` is GitHub's refusal (422, or a 500 that says
+ * the runner is running a job): never retried in the same run.
+ */
+export type DeleteOutcome =
+  | { kind: 'deleted' }
+  | { kind: 'gone' }
+  | { kind: 'busy'; detail: string }
+  | { kind: 'error'; error: string };
