@@ -54,6 +54,7 @@ module.exports = {
       testMatch: ['<rootDir>/test/repo/**/*.test.ts'],
     },
   ],
+  reporters: ['default', '<rootDir>/scripts/summary-reporter.js'],
   collectCoverageFrom: ['lambda/src/**/*.ts'],
   coverageProvider: 'v8',
   coverageThreshold: { global: { lines: 90 } },
