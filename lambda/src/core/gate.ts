@@ -1,0 +1,58 @@
+/**
+ * The rules both decision cores start with: people's bypass, state, ownership and the
+ * owner's runner listing. Either a keep decision, or what the later rules need.
+ */
+import { hasBypass } from './evidence';
+import { ownerOf } from './match';
+import { RUNNER_APPLICATION, TAG } from './tags';
+import { ownerKey, type Decision, type InstanceView, type OwnerRef, type RunnerView, type Snapshot } from './types';
+
+export type GateResult =
+  | { passed: false; decision: Decision }
+  | { passed: true; owner: OwnerRef; runners: RunnerView[] };
+
+function keep(instance: InstanceView, reason: Decision['reason'], message: string, owner?: OwnerRef): Decision {
+  return { instanceId: instance.id, action: 'keep', reason, message, ...(owner ? { owner } : {}) };
+}
+
+export function describeOwner(owner: OwnerRef): string {
+  return `${owner.type === 'Org' ? 'organization' : 'repository'} ${owner.owner}`;
+}
+
+export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
+  const { tags } = instance;
+  if (hasBypass(tags)) {
+    return { passed: false, decision: keep(instance, 'bypass-tag', `Kept: ${TAG.bypassRemoval}=true asks never to touch it.`) };
+  }
+  if (instance.state !== 'running') {
+    return { passed: false, decision: keep(instance, 'not-running', `Kept: the instance is ${instance.state}, not running.`) };
+  }
+  // Discovery filters on these tags already; checking again means a wrong filter can
+  // never make the core act on someone else's instance.
+  if (tags[TAG.application] !== RUNNER_APPLICATION || tags[TAG.environment] !== snapshot.config.environment) {
+    return {
+      passed: false,
+      decision: keep(
+        instance,
+        'malformed-tags',
+        `Kept: ${TAG.application}/${TAG.environment} do not say it is a runner of environment ${snapshot.config.environment}.`,
+      ),
+    };
+  }
+  const owner = ownerOf(instance);
+  if (!owner) {
+    return {
+      passed: false,
+      decision: keep(instance, 'missing-owner-tag', `Kept: ${TAG.owner}/${TAG.type} do not name a valid org or owner/repo.`),
+    };
+  }
+  const listing = snapshot.runnersByOwner.get(ownerKey(owner));
+  if (!listing || !listing.ok) {
+    const why = listing && !listing.ok ? `failed (${listing.error})` : 'is missing';
+    return {
+      passed: false,
+      decision: keep(instance, 'github-unavailable', `Kept: the runner listing of ${describeOwner(owner)} ${why}.`, owner),
+    };
+  }
+  return { passed: true, owner, runners: listing.runners };
+}
