@@ -1,0 +1,49 @@
+import { findRunner, ownerOf } from '../../src/core/match';
+import { TAG } from '../../src/core/tags';
+import { instance, runner } from './fixtures';
+
+describe('ownerOf', () => {
+  test.each([
+    ['org', 'my-org', 'Org', { type: 'Org', owner: 'my-org' }],
+    ['repo', 'my-org/my-repo', 'Repo', { type: 'Repo', owner: 'my-org/my-repo' }],
+    ['org name with a slash', 'my-org/my-repo', 'Org', undefined],
+    ['repo without a slash', 'my-org', 'Repo', undefined],
+    ['repo with two slashes', 'a/b/c', 'Repo', undefined],
+    ['repo with empty repo part', 'a/', 'Repo', undefined],
+    ['repo with empty owner part', '/b', 'Repo', undefined],
+    ['empty owner', '', 'Org', undefined],
+    ['owner with whitespace', 'my org', 'Org', undefined],
+    ['unknown type', 'my-org', 'Enterprise', undefined],
+    ['lower-case type', 'my-org', 'org', undefined],
+    ['missing type', 'my-org', undefined, undefined],
+    ['missing owner', undefined, 'Org', undefined],
+  ])('%s', (_name, owner, type, expected) => {
+    const i = instance({ tags: { [TAG.owner]: owner, [TAG.type]: type } });
+    expect(ownerOf(i)).toEqual(expected);
+  });
+});
+
+describe('findRunner', () => {
+  const i = instance({ id: 'i-0abc123', tags: { [TAG.githubRunnerId]: '42' } });
+  const plain = instance({ id: 'i-0def456' });
+
+  test.each([
+    ['by ghr:github_runner_id', i, [runner({ id: 7, name: 'x' }), runner({ id: 42, name: 'jit-1' })], 42],
+    ['id tag wins over a name match', i, [runner({ id: 7, name: 'i-0abc123' }), runner({ id: 42, name: 'jit-1' })], 42],
+    ['id tag matching nothing falls back to the name', i, [runner({ id: 7, name: 'ghr-i-0abc123' })], 7],
+    ['name equal to the instance id', plain, [runner({ id: 1, name: 'other' }), runner({ id: 2, name: 'i-0def456' })], 2],
+    ['name ending with the instance id', plain, [runner({ id: 3, name: 'my-env-action-runner-i-0def456' })], 3],
+    ['name containing the id in the middle', plain, [runner({ id: 4, name: 'i-0def456-old' })], undefined],
+    ['no runners', plain, [], undefined],
+    ['exact name preferred over suffix', plain, [runner({ id: 5, name: 'x-i-0def456' }), runner({ id: 6, name: 'i-0def456' })], 6],
+    ['busy duplicate preferred', plain, [runner({ id: 8, name: 'a-i-0def456' }), runner({ id: 9, name: 'b-i-0def456', busy: true })], 9],
+  ])('%s', (_name, inst, runners, expectedId) => {
+    expect(findRunner(inst, runners)?.id).toBe(expectedId);
+  });
+
+  test.each(['abc', '', '-1', '4.2'])('an unparsable runner id tag %p falls back to the name', (value) => {
+    const j = instance({ id: 'i-0aaa', tags: { [TAG.githubRunnerId]: value } });
+    expect(findRunner(j, [runner({ id: 1, name: 'r-i-0aaa' })])?.id).toBe(1);
+    expect(findRunner(j, [runner({ id: 1, name: 'r-i-0bbb' })])).toBeUndefined();
+  });
+});
