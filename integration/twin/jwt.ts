@@ -15,6 +15,14 @@ export function generateAppKeyPair(): AppKeyPair {
   return { privateKeyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), publicKey };
 }
 
+let shared: AppKeyPair | undefined;
+
+/** One key pair per process (RSA generation costs up to a second; tests start many twins). */
+export function sharedAppKeyPair(): AppKeyPair {
+  shared ??= generateAppKeyPair();
+  return shared;
+}
+
 function b64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }

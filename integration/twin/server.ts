@@ -9,7 +9,7 @@ import type { OutcomeLedger } from '../ledger/ledger';
 import { RealClock, type WorldClock } from './clock';
 import { JobDispatcher, type TwinOwner } from './dispatcher';
 import { FaultInjector, HookRegistry, type HookFn, type HookHandle, type HookRequest, type HookResult, type RequestMatcher } from './faults';
-import { generateAppKeyPair, verifyAppJwt } from './jwt';
+import { generateAppKeyPair, sharedAppKeyPair, verifyAppJwt } from './jwt';
 import { RateLimiter } from './limits';
 import { RequestLog } from './request-log';
 import { RouteTable } from './router';
@@ -30,6 +30,8 @@ export interface GitHubTwinOptions {
    * the clients (Octokit's auth-app inside the Lambda) sign and cache with real time.
    */
   authNow?: () => number;
+  /** A fresh app key pair for this twin instead of the per-process shared one. */
+  freshKey?: boolean;
 }
 
 interface Answer {
@@ -72,7 +74,7 @@ export class GitHubTwin {
     this.clock = opts.clock ?? new RealClock();
     this.dispatcher = new JobDispatcher(this.clock, opts.ledger);
     this.appId = opts.appId ?? 123456;
-    const keys = generateAppKeyPair();
+    const keys = opts.freshKey ? generateAppKeyPair() : sharedAppKeyPair();
     this.privateKeyPem = keys.privateKeyPem;
     this.publicKey = keys.publicKey;
     this.limits = new RateLimiter(this.clock);
