@@ -1,0 +1,40 @@
+/**
+ * The scale-down Lambda: `index.handler` in its bundle. Decide with the pure core, act
+ * with the executor, report every outcome.
+ */
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import { decideScaleDown } from '../core';
+import { realSleep } from '../executor/outcome';
+import { runScaleDown } from '../executor/scale-down';
+import { createTelemetry, reportRun, type RunSummary } from '../observability/telemetry';
+import { createRuntime, loadAtColdStart, type Runtime } from './runtime';
+import { readSnapshot } from './snapshot';
+
+const telemetry = createTelemetry('runner-reaper-scale-down');
+const loaded = loadAtColdStart(process.env);
+if (!loaded.ok) telemetry.logger.error('Invalid configuration: every invocation will fail', { error: loaded.error.message });
+let runtime: Runtime | undefined;
+
+async function scaleDown(): Promise<RunSummary> {
+  if (!loaded.ok) throw loaded.error;
+  runtime ??= createRuntime(loaded.config, telemetry);
+  const { config } = runtime;
+  const callsBefore = runtime.githubCalls.count;
+  const { snapshot, malformed } = await readSnapshot(runtime, config, new Date());
+  const decisions = decideScaleDown(snapshot);
+  const report = await runScaleDown(decisions, runtime, { config, now: () => new Date(), sleep: realSleep });
+  return reportRun(telemetry, {
+    run: 'scale-down',
+    dryRun: config.dryRun,
+    outcomes: report.outcomes,
+    malformed,
+    errors: report.errors,
+    githubCalls: runtime.githubCalls.count - callsBefore,
+  });
+}
+
+export const handler = middy(scaleDown)
+  .use(injectLambdaContext(telemetry.logger))
+  .use(logMetrics(telemetry.metrics));
