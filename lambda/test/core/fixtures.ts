@@ -45,9 +45,12 @@ export function isoAgo(parts: Parameters<typeof ago>[0], from: Date = NOW): stri
   return ago(parts, from).toISOString();
 }
 
+let defaults: Config | undefined;
+
 /** The schema defaults (via loadConfig, so they cannot drift), then overrides. */
 export function config(overrides: Partial<Config> = {}): Config {
-  return { ...loadConfig({ ...MINIMAL_ENV }), ...overrides };
+  defaults ??= loadConfig({ ...MINIMAL_ENV });
+  return { ...defaults, githubApp: { ...defaults.githubApp }, idleConfig: [...defaults.idleConfig], ...overrides };
 }
 
 /** The tags scale-up puts on a runner instance of `owner`. */
