@@ -1,0 +1,40 @@
+output "prefix" {
+  description = "Prefix of every resource name."
+  value       = local.prefix
+}
+
+output "scale_down" {
+  description = "The scale-down function: `function_name`, `function_arn`, `role_name`, `role_arn`, `log_group_name`, `schedule_rule_name`, `policy_json`."
+  value = {
+    function_name      = module.scale_down.function_name
+    function_arn       = module.scale_down.function_arn
+    role_name          = module.scale_down.role_name
+    role_arn           = module.scale_down.role_arn
+    log_group_name     = module.scale_down.log_group_name
+    schedule_rule_name = module.scale_down.schedule_rule_name
+    policy_json        = module.scale_down.policy_json
+  }
+}
+
+output "orphan_cleanup" {
+  description = "The orphan-cleanup function: `function_name`, `function_arn`, `role_name`, `role_arn`, `log_group_name`, `schedule_rule_name`, `policy_json`."
+  value = {
+    function_name      = module.orphan_cleanup.function_name
+    function_arn       = module.orphan_cleanup.function_arn
+    role_name          = module.orphan_cleanup.role_name
+    role_arn           = module.orphan_cleanup.role_arn
+    log_group_name     = module.orphan_cleanup.log_group_name
+    schedule_rule_name = module.orphan_cleanup.schedule_rule_name
+    policy_json        = module.orphan_cleanup.policy_json
+  }
+}
+
+output "runner_hooks" {
+  description = "For the runner instances: `job_started_script`, `job_completed_script`, `user_data` (installs both and sets ACTIONS_RUNNER_HOOK_JOB_STARTED/_COMPLETED) and `instance_policy_json` (attach to the runner instance role). Needed when `job_evidence = \"hooks\"`."
+  value = {
+    job_started_script   = module.runner_hooks.job_started_script
+    job_completed_script = module.runner_hooks.job_completed_script
+    user_data            = module.runner_hooks.user_data
+    instance_policy_json = module.runner_hooks.instance_policy_json
+  }
+}
