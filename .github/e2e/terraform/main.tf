@@ -1,0 +1,133 @@
+# The end-to-end workflow's Terraform: the root module, applied to LocalStack, plus the
+# SSM parameters that hold the GitHub App (created by the github-aws-runners module in a
+# real fleet). .github/scripts/e2e-terraform.sh sets the variables from the workflow.
+
+terraform {
+  required_version = ">= 1.9.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.100.0, < 6.0.0"
+    }
+  }
+}
+
+variable "environment" {
+  description = "ghr:environment of the run's instances, unique per workflow run."
+  type        = string
+}
+
+variable "github_app_id" {
+  type      = string
+  sensitive = true
+}
+
+variable "github_app_key_base64" {
+  description = "The App's PEM private key, base64-encoded (as github-aws-runners stores it)."
+  type        = string
+  sensitive   = true
+}
+
+variable "github_app_installation_id" {
+  description = "Optional; empty means the functions look the installation up per owner."
+  type        = string
+  default     = ""
+}
+
+variable "aws_endpoint_url" {
+  description = "LocalStack's edge endpoint."
+  type        = string
+  default     = "http://127.0.0.1:4566"
+}
+
+variable "aws_region" {
+  type    = string
+  default = "us-east-1"
+}
+
+provider "aws" {
+  region                      = var.aws_region
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+
+  endpoints {
+    cloudwatch = var.aws_endpoint_url
+    ec2        = var.aws_endpoint_url
+    events     = var.aws_endpoint_url
+    iam        = var.aws_endpoint_url
+    kms        = var.aws_endpoint_url
+    lambda     = var.aws_endpoint_url
+    logs       = var.aws_endpoint_url
+    ssm        = var.aws_endpoint_url
+    sts        = var.aws_endpoint_url
+  }
+}
+
+locals {
+  parameter_path = "/${var.environment}/app"
+}
+
+resource "aws_ssm_parameter" "app_id" {
+  name  = "${local.parameter_path}/github_app_id"
+  type  = "SecureString"
+  value = var.github_app_id
+}
+
+resource "aws_ssm_parameter" "app_key_base64" {
+  name  = "${local.parameter_path}/github_app_key_base64"
+  type  = "SecureString"
+  value = var.github_app_key_base64
+}
+
+resource "aws_ssm_parameter" "app_installation_id" {
+  count = var.github_app_installation_id == "" ? 0 : 1
+
+  name  = "${local.parameter_path}/github_app_installation_id"
+  type  = "SecureString"
+  value = var.github_app_installation_id
+}
+
+module "reaper" {
+  source = "../../.."
+
+  environment = var.environment
+  github_app = {
+    id_parameter              = aws_ssm_parameter.app_id.name
+    key_base64_parameter      = aws_ssm_parameter.app_key_base64.name
+    installation_id_parameter = one(aws_ssm_parameter.app_installation_id[*].name)
+  }
+
+  # The scenario invokes the functions itself, at the moments its steps need; the
+  # schedules must not race it, so they fire only a day after the run started.
+  scale_down_schedule_expression     = "rate(1 day)"
+  orphan_cleanup_schedule_expression = "rate(1 day)"
+
+  # LocalStack instances are launched by the scenario seconds before the first run.
+  minimum_running_time_in_minutes = 0
+  runner_boot_time_in_minutes     = 0
+  idle_confirmation_seconds       = 20
+  max_job_duration_minutes        = 20
+  job_evidence                    = "hooks"
+  log_retention_in_days           = 1
+}
+
+output "environment" {
+  value = var.environment
+}
+
+output "scale_down" {
+  value = module.reaper.scale_down
+}
+
+output "orphan_cleanup" {
+  value = module.reaper.orphan_cleanup
+}
+
+output "github_app_parameters" {
+  value = {
+    id_parameter              = aws_ssm_parameter.app_id.name
+    key_base64_parameter      = aws_ssm_parameter.app_key_base64.name
+    installation_id_parameter = one(aws_ssm_parameter.app_installation_id[*].name)
+  }
+}

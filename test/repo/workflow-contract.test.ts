@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { listRepoFiles, listWorkflowFiles, repoRoot } from './lib/repo-files';
+import { jobBlocks, stepBlocks, topLevelKeys } from './lib/workflow-text';
+
+const read = (file: string): string => readFileSync(join(repoRoot, file), 'utf8');
+
+describe('every workflow', () => {
+  test.each(listWorkflowFiles())('%s sets top-level permissions and a timeout on every job', (file) => {
+    const text = read(file);
+    expect(topLevelKeys(text)).toContain('permissions');
+    const jobs = jobBlocks(text);
+    expect(jobs.size).toBeGreaterThan(0);
+    const withoutTimeout = [...jobs].filter(([, body]) => !/^ {4}timeout-minutes: \d+/m.test(body)).map(([id]) => id);
+    expect(withoutTimeout).toEqual([]);
+  });
+
+  test.each(listWorkflowFiles())('%s never runs pull request code with a write token', (file) => {
+    expect(read(file)).not.toMatch(/pull_request_target/);
+  });
+});
+
+describe('e2e.yml', () => {
+  const text = read('.github/workflows/e2e.yml');
+  const job = [...jobBlocks(text).values()][0] ?? '';
+  const steps = stepBlocks(job);
+
+  test('runs on dispatch, nightly, and on pull requests labelled e2e', () => {
+    expect(text).toMatch(/^ {2}workflow_dispatch:/m);
+    expect(text).toMatch(/^ {2}schedule:\n {4}- cron: "[^"]+"/m);
+    expect(text).toMatch(/^ {2}pull_request:\n {4}types: \[labeled, synchronize\]/m);
+    expect(job).toContain("github.event.label.name == 'e2e'");
+    expect(job).toContain("contains(github.event.pull_request.labels.*.name, 'e2e')");
+  });
+
+  test('runs the shared scenario code, configured by the environment', () => {
+    expect(steps.some((step) => /^ {8}run: npx tsx integration\/scenario\/run\.ts$/m.test(step))).toBe(true);
+    for (const variable of ['SCENARIO_GITHUB: real', 'SCENARIO_AWS: localstack', 'SCENARIO_RUNNERS: real']) {
+      expect(job).toContain(variable);
+    }
+    expect(job).toMatch(/SCENARIO_RUNNER_LABEL: reaper-e2e-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}/);
+  });
+
+  test('does not re-implement the scenario in shell', () => {
+    const shell = [text, ...listRepoFiles().filter((f) => f.startsWith('.github/scripts/')).map(read)].join('\n');
+    for (const scenarioStep of ['generate-jitconfig', 'run-instances', 'terminate-instances', '--jitconfig', 'lambda invoke']) {
+      expect(shell).not.toContain(scenarioStep);
+    }
+  });
+
+  test('cleans up even when the scenario failed or was cancelled', () => {
+    const scenarioIndex = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
+    const cleanup = steps.slice(scenarioIndex + 1);
+    expect(cleanup.length).toBeGreaterThanOrEqual(3);
+    for (const step of cleanup) expect(step).toMatch(/^ {8}if: \$\{\{ always\(\)/m);
+    const cleanupText = cleanup.join('\n');
+    expect(cleanupText).toContain('e2e-backstop-cleanup.sh');
+    expect(cleanupText).toContain('e2e-terraform.sh destroy');
+    expect(cleanupText).toContain('localstack.sh stop');
+  });
+
+  test('pins LocalStack 4.14.0 as the image without an auth token', () => {
+    expect(read('.github/scripts/localstack.sh')).toMatch(/free_image="localstack\/localstack:4\.14\.0"/);
+  });
+
+  test('pins the actions/runner release by version and SHA-256', () => {
+    const script = read('.github/scripts/install-actions-runner.sh');
+    expect(script).toMatch(/^readonly version="\d+\.\d+\.\d+"$/m);
+    expect(script).toMatch(/^readonly sha256="[0-9a-f]{64}"$/m);
+    expect(script).toContain('sha256sum --check');
+  });
+});
+
+describe('e2e-job.yml', () => {
+  const text = read('.github/workflows/e2e-job.yml');
+
+  test('is dispatched with a label and a duration, and runs on that label', () => {
+    expect(text).toMatch(/^ {2}workflow_dispatch:\n {4}inputs:/m);
+    expect(text).toMatch(/^ {6}label:/m);
+    expect(text).toMatch(/^ {6}duration:/m);
+    expect(text).toContain('runs-on: [self-hosted, "${{ inputs.label }}"]');
+    // The backstop cleanup finds dispatched runs by the label in their name.
+    expect(text).toMatch(/^run-name: .*\$\{\{ inputs\.label \}\} /m);
+  });
+});
+
+describe('releases', () => {
+  const pkg = JSON.parse(read('package.json')) as { name: string; version: string };
+  const config = JSON.parse(read('release-please-config.json')) as {
+    packages: Record<string, { 'package-name'?: string; 'release-type'?: string; 'changelog-path'?: string }>;
+  };
+  const manifest = JSON.parse(read('.release-please-manifest.json')) as Record<string, string>;
+  const workflow = read('.github/workflows/release.yml');
+
+  test('release-please releases this package from the root, versioned in package.json', () => {
+    expect(Object.keys(config.packages)).toEqual(['.']);
+    expect(config.packages['.']).toMatchObject({
+      'package-name': pkg.name,
+      'release-type': 'node',
+      'changelog-path': 'CHANGELOG.md',
+    });
+    expect(manifest['.']).toBe(pkg.version);
+  });
+
+  test('release.yml reads that configuration and attaches the zips with SHA256SUMS', () => {
+    expect(workflow).toContain('config-file: release-please-config.json');
+    expect(workflow).toContain('manifest-file: .release-please-manifest.json');
+    expect(workflow).toContain("if: ${{ needs.release-please.outputs.release_created == 'true' }}");
+    expect(workflow).toContain('.github/scripts/release-checksums.sh lambda/dist');
+    expect(workflow).toMatch(/gh release upload "\$TAG" lambda\/dist\/\*\.zip lambda\/dist\/SHA256SUMS/);
+  });
+});
