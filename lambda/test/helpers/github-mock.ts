@@ -1,0 +1,169 @@
+/**
+ * A small GitHub REST server on 127.0.0.1 for tests: App installation and token
+ * endpoints, and the runners endpoints of orgs and repositories, at the HTTP level (the
+ * real Octokit stack talks to it). Tests change its state directly and can intercept any
+ * request to answer with an error, a delay or malformed JSON.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync } from 'node:crypto';
+
+export interface MockRunner {
+  id: number;
+  name: string;
+  status: 'online' | 'offline';
+  busy: boolean;
+  labels: { id: number; name: string; type: string }[];
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  authorization: string | undefined;
+}
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Sent as is instead of JSON-encoding `body`. */
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (to provoke client timeouts). */
+  delayMs?: number;
+}
+
+/** Return a reply to answer the request yourself, or undefined to let the mock answer. */
+export type Interceptor = (request: RecordedRequest) => Reply | undefined;
+
+export interface GitHubMock {
+  url: string;
+  requests: RecordedRequest[];
+  /** Runners per owner path: `orgs/acme` or `repos/acme/app`. */
+  runners: Map<string, MockRunner[]>;
+  intercept(interceptor: Interceptor): void;
+  addRunner(ownerPath: string, runner: Partial<MockRunner> & { id: number; name: string }): MockRunner;
+  runner(ownerPath: string, id: number): MockRunner | undefined;
+  count(method: string, pathPattern: RegExp): number;
+  /** Called with every request, after recording and before answering. */
+  onRequest?: (request: RecordedRequest) => void;
+  close(): Promise<void>;
+}
+
+let cachedKey: string | undefined;
+/** One RSA key per test process: the App JWT needs a real key; generating one costs ~100 ms. */
+export function testPrivateKey(): string {
+  cachedKey ??= generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  }).privateKey;
+  return cachedKey;
+}
+
+export const INSTALLATION_ID = 4242;
+
+function send(res: ServerResponse, reply: Reply): void {
+  const headers: Record<string, string> = { ...(reply.headers ?? {}) };
+  if (reply.status === 204) {
+    res.writeHead(204, headers).end();
+    return;
+  }
+  headers['content-type'] ??= 'application/json; charset=utf-8';
+  res.writeHead(reply.status, headers).end(reply.raw ?? JSON.stringify(reply.body ?? {}));
+}
+
+const RUNNERS = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/actions\/runners(?:\/(\d+))?$/;
+const INSTALLATION = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/installation$/;
+const TOKEN = /^\/app\/installations\/(\d+)\/access_tokens$/;
+
+export async function startGitHubMock(): Promise<GitHubMock> {
+  const interceptors: Interceptor[] = [];
+  const mock: GitHubMock = {
+    url: '',
+    requests: [],
+    runners: new Map(),
+    intercept: (interceptor) => interceptors.push(interceptor),
+    addRunner(ownerPath, runner) {
+      const full: MockRunner = {
+        status: 'online',
+        busy: false,
+        labels: [{ id: 1, name: 'self-hosted', type: 'read-only' }],
+        ...runner,
+      };
+      const list = mock.runners.get(ownerPath) ?? [];
+      list.push(full);
+      mock.runners.set(ownerPath, list);
+      return full;
+    },
+    runner: (ownerPath, id) => mock.runners.get(ownerPath)?.find((r) => r.id === id),
+    count: (method, pattern) => mock.requests.filter((r) => r.method === method && pattern.test(r.path)).length,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+
+  function answer(request: RecordedRequest): Reply {
+    for (const interceptor of interceptors) {
+      const reply = interceptor(request);
+      if (reply) return reply;
+    }
+    const { method, path, query } = request;
+    if (method === 'POST' && TOKEN.test(path)) {
+      return { status: 201, body: { token: 'ghs_mock_token', expires_at: new Date(Date.now() + 3600_000).toISOString() } };
+    }
+    if (method === 'GET' && INSTALLATION.test(path)) return { status: 200, body: { id: INSTALLATION_ID } };
+    const match = RUNNERS.exec(path);
+    if (!match) return { status: 404, body: { message: 'Not Found' } };
+    const ownerPath = match[1] as string;
+    const list = mock.runners.get(ownerPath) ?? [];
+    if (match[2] === undefined) {
+      if (method !== 'GET') return { status: 404, body: { message: 'Not Found' } };
+      const perPage = Number(query.get('per_page') ?? 30);
+      const page = Number(query.get('page') ?? 1);
+      return {
+        status: 200,
+        body: { total_count: list.length, runners: list.slice((page - 1) * perPage, page * perPage) },
+      };
+    }
+    const id = Number(match[2]);
+    const runner = list.find((r) => r.id === id);
+    if (!runner) return { status: 404, body: { message: 'Not Found' } };
+    if (method === 'GET') return { status: 200, body: runner };
+    if (method === 'DELETE') {
+      if (runner.busy) {
+        return { status: 422, body: { message: `Bad request - Runner "${runner.name}" is still running a job"` } };
+      }
+      mock.runners.set(ownerPath, list.filter((r) => r !== runner));
+      return { status: 204 };
+    }
+    return { status: 404, body: { message: 'Not Found' } };
+  }
+
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const request: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: url.searchParams,
+      authorization: req.headers.authorization,
+    };
+    req.resume();
+    req.on('end', () => {
+      mock.requests.push(request);
+      mock.onRequest?.(request);
+      const reply = answer(request);
+      if (reply.delayMs) {
+        const timer = setTimeout(() => send(res, reply), reply.delayMs);
+        res.on('close', () => clearTimeout(timer));
+      } else {
+        send(res, reply);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return mock;
+}
