@@ -2,6 +2,7 @@
  * Scale-down's decision core: one decision per instance, first rule that applies wins
  * (docs/design.md, "Scale-down: decision core"). Pure: the snapshot in, decisions out.
  */
+import type { IdleWindow } from '../config/schema';
 import { hasJobEvidence, hasMalformedJobTimes, jobActivityAfter } from './evidence';
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
@@ -160,6 +161,21 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
   };
 }
 
+function keepInPool(candidate: IdleCandidate, window: IdleWindow): Decision {
+  const { instance, owner, runner, removeTags } = candidate;
+  return withTags(
+    {
+      instanceId: instance.id,
+      owner,
+      runner,
+      action: 'keep',
+      reason: 'idle-pool',
+      message: `Kept: one of ${window.idleCount} idle runners of ${describeOwner(owner)} kept warm (${window.cron} ${window.timeZone}, ${window.evictionStrategy}).`,
+    },
+    removeTags,
+  );
+}
+
 export function decideScaleDown(snapshot: Snapshot): Decision[] {
   const decided = new Map<string, Decision>();
   const candidatesByOwner = new Map<OwnerKey, IdleCandidate[]>();
@@ -190,22 +206,10 @@ export function decideScaleDown(snapshot: Snapshot): Decision[] {
         )
       : new Set<string>();
     for (const candidate of candidates) {
-      const { instance, owner, runner, removeTags } = candidate;
+      const pooled = window && keepers.has(candidate.instance.id);
       decided.set(
-        instance.id,
-        keepers.has(instance.id)
-          ? withTags(
-              {
-                instanceId: instance.id,
-                owner,
-                runner,
-                action: 'keep',
-                reason: 'idle-pool',
-                message: `Kept: one of ${window?.idleCount} idle runners of ${describeOwner(owner)} kept warm (${window?.cron}, ${window?.evictionStrategy}).`,
-              },
-              removeTags,
-            )
-          : decideIdle(candidate, snapshot),
+        candidate.instance.id,
+        pooled ? keepInPool(candidate, window) : decideIdle(candidate, snapshot),
       );
     }
   }

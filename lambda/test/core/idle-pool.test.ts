@@ -36,6 +36,12 @@ describe('isWindowActive', () => {
     expect(isWindowActive(w, new Date(at))).toBe(expected);
   });
 
+  test('a hand-built window without a time zone is read in UTC', () => {
+    const noZone = { cron: '* 8 * * *', idleCount: 1, evictionStrategy: 'oldest_first' } as unknown as IdleWindow;
+    expect(isWindowActive(noZone, new Date('2026-06-01T08:30:00Z'))).toBe(true);
+    expect(isWindowActive(noZone, new Date('2026-06-01T09:30:00Z'))).toBe(false);
+  });
+
   test('a cron that does not parse is never active', () => {
     expect(isWindowActive(window('not a cron'), new Date('2026-06-01T08:30:00Z'))).toBe(false);
   });
