@@ -66,7 +66,12 @@ export class VirtualClock implements WorldClock {
   private timers: Timer[] = [];
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(start: number | Date = Date.UTC(2026, 0, 1, 12, 0, 0)) {
+  /**
+   * Starts at `start`, by default the current second of real time: the built Lambdas run
+   * in their own process on real time, and tag timestamps written by the agents should
+   * be comparable with theirs.
+   */
+  constructor(start: number | Date = Math.floor(Date.now() / 1000) * 1000) {
     this.current = typeof start === 'number' ? start : start.getTime();
   }
 
