@@ -71,6 +71,24 @@ describe('e2e.yml', () => {
   });
 });
 
+describe('docs/e2e-in-a-fork.md', () => {
+  const workflow = read('.github/workflows/e2e.yml');
+  const doc = read('docs/e2e-in-a-fork.md');
+  const names = (pattern: RegExp): string[] => [...new Set([...workflow.matchAll(pattern)].map((m) => m[1] ?? ''))];
+
+  test('documents every secret and variable the workflow reads', () => {
+    const inputs = [...names(/\bsecrets\.([A-Z0-9_]+)/g), ...names(/\bvars\.([A-Z0-9_]+)/g)];
+    expect(inputs).toEqual(expect.arrayContaining(['E2E_GITHUB_APP_ID', 'E2E_GITHUB_APP_PRIVATE_KEY', 'LOCALSTACK_AUTH_TOKEN']));
+    expect(inputs.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+
+  test('documents every SCENARIO_ variable the workflow gives the scenario', () => {
+    const scenarioVariables = names(/\b(SCENARIO_[A-Z0-9_]+)/g);
+    expect(scenarioVariables.length).toBeGreaterThanOrEqual(15);
+    expect(scenarioVariables.filter((name) => !doc.includes(`\`${name}\``))).toEqual([]);
+  });
+});
+
 describe('e2e-job.yml', () => {
   const text = read('.github/workflows/e2e-job.yml');
 
