@@ -1,5 +1,6 @@
 import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/adapters/ec2';
+import type { GitHubPort } from '../../src/adapters/ports';
 import { TAG, type Decision } from '../../src/core';
 import { runScaleDown } from '../../src/executor/scale-down';
 import { fakeEc2, type Ec2Fake } from '../helpers/ec2-fake';
@@ -56,7 +57,7 @@ describe('scale-down executor', () => {
       `TerminateInstances ${ID}`,
     ]);
     expect(ec2.instances.get(ID)?.tags[TAG.drainingSince]).toBe('2026-11-29T12:00:00.000Z');
-    expect(ec2.calls(DescribeInstancesCommand)).toHaveLength(2);
+    expect(ec2.mock.commandCalls(DescribeInstancesCommand)).toHaveLength(2);
   });
 
   it('skips the DELETE but still settles and terminates when GitHub already forgot the runner', async () => {
@@ -304,5 +305,31 @@ describe('scale-down executor', () => {
     ]);
     expect(github.requests).toHaveLength(0);
     expect(ec2.writes()).toBe(0);
+  });
+
+  it('works in batches of at most 1,000: one settle and one TerminateInstances per batch', async () => {
+    const decisions: Decision[] = [];
+    for (let i = 0; i < 1001; i++) {
+      const id = `i-${String(i).padStart(17, '0')}`;
+      ec2.add(id, runnerTags());
+      decisions.push(reclaim(id, idleRunner(1000 + i, id)));
+    }
+    const deletes: number[] = [];
+    const fakeGitHub: GitHubPort = {
+      listRunners: async () => [],
+      getRunner: async (_owner, id) => ({ kind: 'found', runner: idleRunner(id, `x-${id}`) }),
+      deleteRunner: async (_owner, id) => {
+        deletes.push(id);
+        return { kind: 'deleted' };
+      },
+    };
+    const env = testEnv(testConfig());
+    const report = await runScaleDown(decisions, { ec2: new Ec2Adapter(ec2.client), github: fakeGitHub }, env);
+    expect(env.sleeps).toEqual([15_000, 15_000]);
+    expect(ec2.calls(TerminateInstancesCommand).map((c) => c.InstanceIds?.length)).toEqual([1000, 1]);
+    expect(ec2.calls(CreateTagsCommand).map((c) => c.Resources?.length)).toEqual([1000, 1]);
+    expect(new Set(deletes).size).toBe(1001);
+    expect(deletes).toHaveLength(1001);
+    expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(1001);
   });
 });
