@@ -7,12 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../e2e/terraform"
 
 # The Lambdas read the App key from SSM as base64, the way the github-aws-runners
-# module stores it; the secret holds the PEM.
+# module stores it; the secret holds the PEM. Destroy needs no credentials: empty values.
+TF_VAR_github_app_key_base64=""
 if [ -n "${SCENARIO_GITHUB_APP_PRIVATE_KEY:-}" ]; then
   TF_VAR_github_app_key_base64="$(printf '%s' "$SCENARIO_GITHUB_APP_PRIVATE_KEY" | base64 -w0)"
   echo "::add-mask::$TF_VAR_github_app_key_base64"
-  export TF_VAR_github_app_key_base64
 fi
+export TF_VAR_github_app_key_base64
 export TF_VAR_github_app_id="${SCENARIO_GITHUB_APP_ID:-}"
 export TF_VAR_github_app_installation_id="${SCENARIO_GITHUB_APP_INSTALLATION_ID:-}"
 export TF_VAR_environment="${SCENARIO_ENVIRONMENT:?SCENARIO_ENVIRONMENT is required}"
