@@ -32,3 +32,21 @@ output "policy_json" {
   description = "The inline IAM policy of the function's role."
   value       = jsonencode(local.policy)
 }
+
+output "configuration" {
+  description = "The function's settings as deployed: handler, runtime, memory_size, timeout, environment variables, schedule expression and package source."
+  value = {
+    handler               = aws_lambda_function.this.handler
+    runtime               = aws_lambda_function.this.runtime
+    memory_size           = aws_lambda_function.this.memory_size
+    timeout               = aws_lambda_function.this.timeout
+    environment_variables = aws_lambda_function.this.environment[0].variables
+    schedule_expression   = aws_cloudwatch_event_rule.schedule.schedule_expression
+    filename              = aws_lambda_function.this.filename
+    s3_bucket             = aws_lambda_function.this.s3_bucket
+    s3_key                = aws_lambda_function.this.s3_key
+    reserved_concurrency  = aws_lambda_function.this.reserved_concurrent_executions
+    log_retention_in_days = aws_cloudwatch_log_group.this.retention_in_days
+    log_kms_key_id        = aws_cloudwatch_log_group.this.kms_key_id
+  }
+}
