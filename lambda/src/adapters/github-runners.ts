@@ -104,9 +104,11 @@ export class GitHubRunners implements GitHubPort {
   }
 
   async getRunner(owner: OwnerRef, runnerId: number): Promise<RunnerRead> {
+    // A failed App/installation lookup must stay an error: its 404 is not the runner's.
+    const client = await this.client(owner);
+    if (!client.ok) return { kind: 'error', error: client.error };
     try {
-      const octokit = await this.clientFor(owner);
-      const route = routeOf(owner);
+      const { octokit, route } = client;
       const response = await octokit.request(`GET ${route.base}/{runner_id}`, {
         ...route.params,
         runner_id: runnerId,
@@ -126,10 +128,11 @@ export class GitHubRunners implements GitHubPort {
   }
 
   async deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome> {
+    const client = await this.client(owner);
+    if (!client.ok) return { kind: 'error', error: client.error };
     let status: number;
     try {
-      const octokit = await this.clientFor(owner);
-      const route = routeOf(owner);
+      const { octokit, route } = client;
       const response = await octokit.request(`DELETE ${route.base}/{runner_id}`, {
         ...route.params,
         runner_id: runnerId,
@@ -148,5 +151,15 @@ export class GitHubRunners implements GitHubPort {
     }
     if (status === 204) return { kind: 'deleted' };
     return { kind: 'error', error: `unexpected HTTP ${status} to DELETE runner ${runnerId}` };
+  }
+
+  private async client(
+    owner: OwnerRef,
+  ): Promise<{ ok: true; octokit: ReaperOctokit; route: Route } | { ok: false; error: string }> {
+    try {
+      return { ok: true, octokit: await this.clientFor(owner), route: routeOf(owner) };
+    } catch (error) {
+      return { ok: false, error: `no GitHub client for ${owner.owner}: ${describeError(error)}` };
+    }
   }
 }

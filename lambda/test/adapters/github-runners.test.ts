@@ -1,0 +1,143 @@
+import { ORG, ORG_PATH, REPO, REPO_PATH, testGitHub } from '../helpers/fixtures';
+import { startGitHubMock, type GitHubMock } from '../helpers/github-mock';
+
+let github: GitHubMock;
+
+beforeEach(async () => {
+  github = await startGitHubMock();
+});
+afterEach(() => github.close());
+
+describe('GitHubRunners.listRunners', () => {
+  it('reads every page (100 per page) of an org and maps labels to names', async () => {
+    for (let id = 1; id <= 250; id++) github.addRunner(ORG_PATH, { id, name: `r-${id}`, busy: id === 7 });
+    const runners = await testGitHub(github).listRunners(ORG);
+    expect(runners).toHaveLength(250);
+    expect(runners[6]).toEqual({ id: 7, name: 'r-7', status: 'online', busy: true, labels: ['self-hosted'] });
+    const pages = github.requests.filter((r) => r.path === '/orgs/acme/actions/runners');
+    expect(pages.map((r) => [r.query.get('per_page'), r.query.get('page')])).toEqual([
+      ['100', '1'],
+      ['100', '2'],
+      ['100', '3'],
+    ]);
+  });
+
+  it('uses the repository endpoints for a Repo owner', async () => {
+    github.addRunner(REPO_PATH, { id: 5, name: 'r-5' });
+    const runners = await testGitHub(github).listRunners(REPO);
+    expect(runners.map((r) => r.id)).toEqual([5]);
+    expect(github.count('GET', /^\/repos\/acme\/app\/installation$/)).toBe(1);
+    expect(github.count('GET', /^\/repos\/acme\/app\/actions\/runners$/)).toBe(1);
+  });
+
+  it.each([
+    ['a runner without busy', { total_count: 1, runners: [{ id: 1, name: 'a', status: 'online', labels: [] }] }],
+    ['an unknown status', { total_count: 1, runners: [{ id: 1, name: 'a', status: 'idle', busy: false, labels: [] }] }],
+    ['no runners array', { total_count: 1 }],
+    ['a string', 'oops'],
+  ])('throws on a malformed page: %s', async (_name, body) => {
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow(/malformed runner listing/);
+  });
+
+  it('throws on an HTTP error after bounded retries', async () => {
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 502, body: { message: 'bad gateway' } } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow();
+    expect(github.count('GET', /\/actions\/runners$/)).toBe(3);
+  });
+});
+
+describe('GitHubRunners.getRunner', () => {
+  it('reads a runner', async () => {
+    github.addRunner(ORG_PATH, { id: 9, name: 'r-9', status: 'offline' });
+    await expect(testGitHub(github).getRunner(ORG, 9)).resolves.toEqual({
+      kind: 'found',
+      runner: { id: 9, name: 'r-9', status: 'offline', busy: false, labels: ['self-hosted'] },
+    });
+  });
+
+  it('classifies 404 as gone', async () => {
+    await expect(testGitHub(github).getRunner(ORG, 9)).resolves.toEqual({ kind: 'gone' });
+  });
+
+  it('classifies a malformed runner and a different id as errors', async () => {
+    github.intercept((r) => (r.path.endsWith('/runners/9') ? { status: 200, body: { id: 9, name: 'x' } } : undefined));
+    github.intercept((r) =>
+      r.path.endsWith('/runners/10')
+        ? { status: 200, body: { id: 11, name: 'x', status: 'online', busy: false, labels: [] } }
+        : undefined,
+    );
+    const client = testGitHub(github);
+    expect(await client.getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('malformed') });
+    expect(await client.getRunner(ORG, 10)).toMatchObject({ kind: 'error', error: expect.stringContaining('answered 11') });
+  });
+
+  it('classifies a 403 as an error', async () => {
+    github.intercept((r) => (r.path.endsWith('/runners/9') ? { status: 403, body: { message: 'Resource not accessible' } } : undefined));
+    expect(await testGitHub(github).getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 403') });
+  });
+
+  it('never reads a failed installation lookup (404) as a gone runner', async () => {
+    github.intercept((r) => (r.path.endsWith('/installation') ? { status: 404, body: { message: 'Not Found' } } : undefined));
+    const client = testGitHub(github);
+    expect(await client.getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 404') });
+    expect(await client.deleteRunner(ORG, 9)).toMatchObject({ kind: 'error' });
+    expect(github.count('DELETE', /runners/)).toBe(0);
+  });
+
+  it('classifies a failing credential source as an error', async () => {
+    const client = testGitHub(github, {
+      credentials: async () => {
+        throw new Error('cannot read SSM parameter /ci/app/key (AccessDenied)');
+      },
+    });
+    expect(await client.getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('AccessDenied') });
+    expect(await client.deleteRunner(ORG, 9)).toMatchObject({ kind: 'error' });
+    expect(github.requests).toHaveLength(0);
+  });
+});
+
+describe('GitHubRunners.deleteRunner', () => {
+  const reply = (status: number, body?: unknown) => (r: { method: string }) => (r.method === 'DELETE' ? { status, body } : undefined);
+
+  it('204 -> deleted', async () => {
+    github.addRunner(ORG_PATH, { id: 3, name: 'r-3' });
+    await expect(testGitHub(github).deleteRunner(ORG, 3)).resolves.toEqual({ kind: 'deleted' });
+    expect(github.runner(ORG_PATH, 3)).toBeUndefined();
+  });
+
+  it('404 -> gone', async () => {
+    await expect(testGitHub(github).deleteRunner(REPO, 3)).resolves.toEqual({ kind: 'gone' });
+  });
+
+  it('422 -> busy, with GitHub message', async () => {
+    github.intercept(reply(422, { message: 'Runner "r" is currently running a job and cannot be deleted' }));
+    await expect(testGitHub(github).deleteRunner(ORG, 3)).resolves.toEqual({
+      kind: 'busy',
+      detail: 'Runner "r" is currently running a job and cannot be deleted',
+    });
+  });
+
+  it('500 saying "running a job" -> busy; other 500 -> error; both sent once', async () => {
+    github.intercept((r) => (r.path.endsWith('/3') ? { status: 500, body: { message: 'Runner may be actively Running a job' } } : undefined));
+    github.intercept((r) => (r.path.endsWith('/4') ? { status: 500, body: { message: 'Internal error' } } : undefined));
+    const client = testGitHub(github);
+    expect(await client.deleteRunner(ORG, 3)).toMatchObject({ kind: 'busy' });
+    expect(await client.deleteRunner(ORG, 4)).toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 500') });
+    expect(github.count('DELETE', /\/runners\/3$/)).toBe(1);
+    expect(github.count('DELETE', /\/runners\/4$/)).toBe(1);
+  });
+
+  it('an unexpected success status is an error', async () => {
+    github.intercept(reply(200, {}));
+    await expect(testGitHub(github).deleteRunner(ORG, 3)).resolves.toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 200') });
+  });
+
+  it('a rate-limited DELETE (429, retry-after) is never retried', async () => {
+    github.intercept((r) =>
+      r.method === 'DELETE' ? { status: 429, body: { message: 'API rate limit exceeded' }, headers: { 'retry-after': '0', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0' } } : undefined,
+    );
+    await expect(testGitHub(github).deleteRunner(ORG, 3)).resolves.toMatchObject({ kind: 'error' });
+    expect(github.count('DELETE', /\/runners\/3$/)).toBe(1);
+  });
+});
