@@ -160,6 +160,52 @@ describe('errors', () => {
   });
 });
 
+describe('process-level failures', () => {
+  it('reports an unhandled rejection as Runtime.UnhandledPromiseRejection', async () => {
+    const zipPath = await buildZip({
+      'index.js': `exports.handler = async () => {
+        Promise.reject(new Error('nobody awaited me'));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return 'not reached';
+      };`,
+    });
+    const { result } = await invokeOnce({ zipPath, handler: 'index.handler' }, {});
+
+    expect(result).toMatchObject({
+      ok: false,
+      errorType: 'Runtime.UnhandledPromiseRejection',
+      errorMessage: 'Error: nobody awaited me',
+    });
+  });
+});
+
+describe('one execution environment', () => {
+  it('runs concurrent invocations one at a time, in order', async () => {
+    const zipPath = await buildZip({
+      'index.js': `let running = 0; let order = 0;
+        exports.handler = async (event) => {
+          running += 1;
+          const overlapped = running > 1;
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          running -= 1;
+          order += 1;
+          return { id: event.id, order, overlapped };
+        };`,
+    });
+    const fn = await startFunction({ zipPath, handler: 'index.handler' });
+    try {
+      const results = await Promise.all([1, 2, 3].map((id) => fn.invoke({ id })));
+      expect(results.map(expectOk)).toEqual([
+        { id: 1, order: 1, overlapped: false },
+        { id: 2, order: 2, overlapped: false },
+        { id: 3, order: 3, overlapped: false },
+      ]);
+    } finally {
+      await fn.stop();
+    }
+  });
+});
+
 describe('ES modules', () => {
   it('imports an .mjs handler', async () => {
     const zipPath = await buildZip({
