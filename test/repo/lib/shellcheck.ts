@@ -16,15 +16,17 @@ export interface ShellcheckFinding {
 const shellShebang = /^#!\s*(?:\/usr)?\/bin\/(?:env\s+)?(?:sh|bash|dash|ksh)\b/;
 
 function firstLine(path: string): string {
-  const fd = openSync(path, 'r');
+  let fd: number | undefined;
   try {
+    fd = openSync(path, 'r');
     const buffer = Buffer.alloc(128);
     const read = readSync(fd, buffer, 0, buffer.length, 0);
     return buffer.subarray(0, read).toString('utf8').split('\n', 1)[0] ?? '';
   } catch {
+    // Unreadable (a directory such as a submodule, a dangling link): not a script.
     return '';
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
