@@ -63,7 +63,7 @@ interface Timer {
 export class VirtualClock implements WorldClock {
   private current: number;
   private seq = 0;
-  private timers: Timer[] = [];
+  private readonly timers = new TimerHeap();
   private readonly pending = new Set<Promise<unknown>>();
 
   /**
@@ -97,7 +97,7 @@ export class VirtualClock implements WorldClock {
 
   /** Number of sleepers waiting for a future time. */
   get waiting(): number {
-    return this.timers.length;
+    return this.timers.size;
   }
 
   /**
@@ -109,9 +109,9 @@ export class VirtualClock implements WorldClock {
     const target = this.current + Math.max(0, ms);
     await this.settle();
     for (;;) {
-      const next = this.nextDue(target);
-      if (!next) break;
-      this.timers = this.timers.filter((t) => t !== next);
+      const next = this.timers.peek();
+      if (!next || next.at > target) break;
+      this.timers.pop();
       this.current = Math.max(this.current, next.at);
       next.resolve();
       await this.settle();
@@ -138,14 +138,56 @@ export class VirtualClock implements WorldClock {
     }
   }
 
-  private nextDue(target: number): Timer | undefined {
-    let best: Timer | undefined;
-    for (const t of this.timers) {
-      if (t.at > target) continue;
-      if (!best || t.at < best.at || (t.at === best.at && t.seq < best.seq)) best = t;
-    }
-    return best;
+}
+
+/** Min-heap of timers by (at, seq): fleets of thousands of agents sleep at once. */
+class TimerHeap {
+  private readonly items: Timer[] = [];
+
+  get size(): number {
+    return this.items.length;
   }
+
+  peek(): Timer | undefined {
+    return this.items[0];
+  }
+
+  push(t: Timer): void {
+    const a = this.items;
+    a.push(t);
+    let i = a.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(a[i]!, a[parent]!)) break;
+      [a[i], a[parent]] = [a[parent]!, a[i]!];
+      i = parent;
+    }
+  }
+
+  pop(): Timer | undefined {
+    const a = this.items;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length > 0 && last) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
+function before(x: Timer, y: Timer): boolean {
+  return x.at < y.at || (x.at === y.at && x.seq < y.seq);
 }
 
 /** Deterministic PRNG (mulberry32) for fault injection and workloads. */

@@ -185,7 +185,7 @@ export class JobDispatcher {
     runner.connected = true;
     if (instanceId) runner.instanceId = instanceId;
     runner.lastPollAt = this.clock.now();
-    this.tryAssign();
+    this.tryAssign(runner);
     return runner;
   }
 
@@ -274,7 +274,7 @@ export class JobDispatcher {
     this.queue.push(id);
     this.ledger?.jobQueued(id, job.labels, job.queuedAt);
     this.emit({ kind: 'job', at: job.queuedAt, job });
-    this.tryAssign();
+    this.tryAssignJob(job);
     return job;
   }
 
@@ -313,7 +313,7 @@ export class JobDispatcher {
       // The listener's poll fails with RunnerNotFound; a continuing job's worker runs on.
       return { registered: false, ...(job?.phase === 'cancelled' ? { cancelledJobId: job.id } : {}) };
     }
-    this.tryAssign();
+    this.tryAssign(r);
     const assigned = this.currentJob(r);
     if (assigned?.phase === 'assigned') return { registered: true, job: assigned };
     return { registered: true };
@@ -394,13 +394,26 @@ export class JobDispatcher {
     return j && (j.phase === 'assigned' || j.phase === 'running') ? j : undefined;
   }
 
-  private tryAssign(): void {
+  /**
+   * Hands queued jobs (FIFO) to free matching runners. With `only`, just that runner is
+   * considered: a poll then costs O(queue), not O(queue x runners), which matters for
+   * fleets of thousands polling every second.
+   */
+  private tryAssign(only?: TwinRunner): void {
+    if (this.queue.length === 0) return;
+    const candidates = only ? [only] : [...this.runners.values()];
     for (const jobId of [...this.queue]) {
       const job = this.jobs.get(jobId);
       if (!job || job.phase !== 'queued') continue;
-      const runner = [...this.runners.values()].find((r) => this.canTake(r, job));
+      const runner = candidates.find((r) => this.canTake(r, job));
       if (runner) this.assign(job, runner);
+      if (only && runner) return;
     }
+  }
+
+  private tryAssignJob(job: TwinJob): void {
+    const runner = [...this.runners.values()].find((r) => this.canTake(r, job));
+    if (runner) this.assign(job, runner);
   }
 
   private canTake(r: TwinRunner, job: TwinJob): boolean {
@@ -446,7 +459,7 @@ export class JobDispatcher {
       phase === 'completed' ? 'completed' : phase === 'killed' ? 'killed-by-termination' : 'cancelled-by-deregistration';
     this.ledger?.jobEnded(job.id, fate, job.endedAt);
     this.emit({ kind: 'job', at: job.endedAt, job });
-    this.tryAssign();
+    if (r && phase === 'completed') this.tryAssign(r);
   }
 
   private mustRunner(id: number): TwinRunner {

@@ -1,6 +1,7 @@
-import type { Octokit } from '@octokit/rest';
+import { Octokit } from '@octokit/rest';
+import { throttling } from '@octokit/plugin-throttling';
 import { GitHubTwin, ROUTES, VirtualClock } from '../../twin';
-import { registerRunners, startTwin, statusOf, tokenOctokit } from './support';
+import { quietLog, registerRunners, startTwin, statusOf, tokenOctokit } from './support';
 
 describe('twin rate limits, faults and hooks', () => {
   let clock: VirtualClock;
@@ -52,6 +53,29 @@ describe('twin rate limits, faults and hooks', () => {
     expect((await list()).status).toBe(200);
     await clock.advance(60_000);
     expect(await statusOf(del(runners[180]!.id))).toBe(204);
+  });
+
+  it("is recognised as a secondary limit by Octokit's throttling plugin (as the Lambda uses it)", async () => {
+    twin.limits.configure({ secondary: { pointsPerMinute: 1, status: 429 } });
+    const seen: { retryAfter: number; url: string }[] = [];
+    const Throttled = Octokit.plugin(throttling);
+    const token = twin.issueInstallationToken(twin.install('my-org')).token;
+    const client = new Throttled({
+      baseUrl: twin.url,
+      auth: token,
+      log: quietLog,
+      throttle: {
+        onRateLimit: () => false,
+        onSecondaryRateLimit: (retryAfter: number, options: { url: string }) => {
+          seen.push({ retryAfter, url: options.url });
+          return false; // do not wait in a test
+        },
+      },
+    });
+    await client.actions.listSelfHostedRunnersForOrg({ org: 'my-org' });
+    expect(await statusOf(client.actions.listSelfHostedRunnersForOrg({ org: 'my-org' }))).toBe(429);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.retryAfter).toBeGreaterThanOrEqual(1);
   });
 
   it('answers 403 beyond the concurrency limit', async () => {
