@@ -37,6 +37,8 @@ export interface RunningFunction {
   invoke(event: unknown): Promise<InvokeResult>;
   /** Every line the function printed (stdout and stderr), plus the service's timeout lines. */
   logs(): string[];
+  /** The log lines that are JSON objects (Powertools Logger output), parsed. */
+  jsonLogs(): Record<string, unknown>[];
   stop(): Promise<void>;
   /** The environment the runtime process gets (for inspection). */
   readonly environment: Readonly<Record<string, string>>;
@@ -173,6 +175,7 @@ export async function startFunction(spec: FunctionSpec): Promise<RunningFunction
       return result;
     },
     logs: () => [...lines],
+    jsonLogs: () => lines.flatMap(parseJsonObject),
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -244,4 +247,14 @@ export async function fromDeployedFunction(spec: DeployedFunctionSpec): Promise<
     runtime: config.Runtime,
     ...(config.FunctionArn ? { functionArn: config.FunctionArn } : {}),
   });
+}
+
+function parseJsonObject(line: string): Record<string, unknown>[] {
+  if (!line.startsWith('{')) return [];
+  try {
+    const value: unknown = JSON.parse(line);
+    return value && typeof value === 'object' && !Array.isArray(value) ? [value as Record<string, unknown>] : [];
+  } catch {
+    return [];
+  }
 }

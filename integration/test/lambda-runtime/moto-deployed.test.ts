@@ -78,10 +78,7 @@ it('runs a function deployed to moto with its deployed configuration, reaching m
     const result = await fn.invoke(scheduledEvent('arn:aws:events:us-east-1:123456789012:rule/check'));
 
     expect(result).toMatchObject({ ok: true, result: { value: 'from-moto' } });
-    const structured = fn
-      .logs()
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    const structured = fn.jsonLogs();
     expect(structured).toContainEqual(
       expect.objectContaining({
         level: 'INFO',
