@@ -96,7 +96,12 @@ export class GitHubTwin {
   }
 
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((err: Error) => {
+        // A client that hung up mid-request; nothing to answer.
+        if (!res.headersSent) res.writeHead(500).end(JSON.stringify(errorJson(`twin error: ${err.message}`, 500)));
+      });
+    });
     server.keepAliveTimeout = 1000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
