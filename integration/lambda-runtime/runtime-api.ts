@@ -70,13 +70,16 @@ export async function startRuntimeApi(options: RuntimeApiOptions): Promise<Runti
     settle(invocation, { ok: false, requestId: invocation.requestId, ...failure });
 
   const timeOut = (invocation: Invocation): void => {
+    // The process is to blame if it was running this invocation, or stuck initializing;
+    // not if it is busy with an earlier one this invocation was queued behind.
+    const blameProcess = inFlight === invocation || inFlight === undefined;
     const seconds = (invocation.timeoutMs / 1000).toFixed(2);
     fail(invocation, {
       errorType: 'Sandbox.Timedout',
       errorMessage: `RequestId: ${invocation.requestId} Error: Task timed out after ${seconds} seconds`,
       stack: [],
     });
-    options.onTimeout?.(invocation.requestId);
+    if (blameProcess) options.onTimeout?.(invocation.requestId);
   };
 
   // Hands the next queued invocation to a runtime waiting on /next, if both exist.
