@@ -110,4 +110,5 @@ module "runner_hooks" {
   source = "./modules/runner-hooks"
 
   environment = var.environment
+  partition   = local.partition
 }

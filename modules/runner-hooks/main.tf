@@ -27,18 +27,22 @@ locals {
     "",
   ])
 
-  # An instance may tag only itself: the resource must equal the ARN of the instance the
-  # credentials were issued to (the ec2:SourceInstanceARN policy variable), it must carry
-  # the fleet's environment tag, and only the hook keys may be written or removed.
+  # An instance may tag only itself: the target's ARN (aws:ARN) must equal the ARN of the
+  # instance the credentials were issued to (the ec2:SourceInstanceARN policy variable),
+  # the target must carry the fleet's environment tag, and only the hook keys may be
+  # written or removed.
   instance_policy = {
     Version = "2012-10-17"
     Statement = [{
       Sid      = "TagOwnInstanceWithJobKeys"
       Effect   = "Allow"
       Action   = ["ec2:CreateTags", "ec2:DeleteTags"]
-      Resource = ["$${ec2:SourceInstanceARN}"]
+      Resource = ["arn:${var.partition}:ec2:*:*:instance/*"]
       Condition = {
-        StringEquals                = { "aws:ResourceTag/ghr:environment" = var.environment }
+        StringEquals = {
+          "aws:ARN"                         = "$${ec2:SourceInstanceARN}"
+          "aws:ResourceTag/ghr:environment" = var.environment
+        }
         "ForAllValues:StringEquals" = { "aws:TagKeys" = ["ghr:job", "ghr:job-started-at", "ghr:last-job-completed-at"] }
         Null                        = { "aws:TagKeys" = "false" }
       }

@@ -29,3 +29,9 @@ variable "runner_env_file" {
     error_message = "runner_env_file must be an absolute path of letters, digits and . _ - /."
   }
 }
+
+variable "partition" {
+  description = "AWS partition of the runner instances (aws, aws-cn, aws-us-gov)."
+  type        = string
+  default     = "aws"
+}

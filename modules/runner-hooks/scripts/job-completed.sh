@@ -19,13 +19,13 @@ warn() {
   exit 0
 }
 
-token=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 -X PUT \
+token=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 -X PUT \
   -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/latest/api/token") ||
   warn "no IMDSv2 token from $imds"
-instance_id=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 \
+instance_id=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 \
   -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id") ||
   warn "no instance id from IMDS"
-region=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 \
+region=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 \
   -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/placement/region") ||
   warn "no region from IMDS"
 

@@ -28,13 +28,13 @@ tag_value() {
   printf '%s' "$1" | tr -c 'A-Za-z0-9 +=._:/@-' '_' | cut -c1-256
 }
 
-token=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 -X PUT \
+token=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 -X PUT \
   -H "X-aws-ec2-metadata-token-ttl-seconds: 300" "$imds/latest/api/token") ||
   fail "no IMDSv2 token from $imds"
-instance_id=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 \
+instance_id=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 \
   -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/instance-id") ||
   fail "no instance id from IMDS"
-region=$(curl -sSf --retry 3 --retry-connrefused --max-time 5 \
+region=$(curl -sSf --retry 3 --retry-delay 1 --retry-connrefused --max-time 5 \
   -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/placement/region") ||
   fail "no region from IMDS"
 

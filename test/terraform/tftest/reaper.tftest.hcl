@@ -286,9 +286,9 @@ run "runner_hooks" {
       Sid      = "TagOwnInstanceWithJobKeys"
       Effect   = "Allow"
       Action   = ["ec2:CreateTags", "ec2:DeleteTags"]
-      Resource = ["$${ec2:SourceInstanceARN}"]
+      Resource = ["arn:aws:ec2:*:*:instance/*"]
       Condition = {
-        StringEquals                = { "aws:ResourceTag/ghr:environment" = "gh-ci" }
+        StringEquals                = { "aws:ARN" = "$${ec2:SourceInstanceARN}", "aws:ResourceTag/ghr:environment" = "gh-ci" }
         "ForAllValues:StringEquals" = { "aws:TagKeys" = ["ghr:job", "ghr:job-started-at", "ghr:last-job-completed-at"] }
         Null                        = { "aws:TagKeys" = "false" }
       }

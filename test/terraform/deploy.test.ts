@@ -1,0 +1,331 @@
+// The module for real, against moto: apply the upgrade baseline, plan the working tree on
+// the same state (nothing replaced), apply it, read every function back, prove its IAM
+// policy with a policy simulator, and destroy it leaving nothing behind.
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import { GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { baselineCommit, extractCommit } from './baseline';
+import { applyModuleAgainstMoto, MOTO_ACCOUNT_ID, MOTO_REGION, readOutputs, writeFixture, DEFAULT_VARS, type DeployedReaper, type ReaperOutputs } from './harness';
+import { decide } from './iam-sim';
+import { startMoto, type Moto } from './moto';
+import { stageModule } from './stage';
+import { terraformOk } from './terraform';
+
+jest.setTimeout(300_000);
+
+// Distinct values, so a mis-wired variable shows up as a wrong environment variable.
+const VARS = {
+  environment: 'gh-e2e',
+  github_app: {
+    id_parameter: '/gh-e2e/app/id',
+    key_base64_parameter: '/gh-e2e/app/key',
+    installation_id_parameter: '/gh-e2e/app/installation',
+  },
+  github_api_url: 'http://127.0.0.1:3999',
+  minimum_running_time_in_minutes: 0,
+  runner_boot_time_in_minutes: 1,
+  idle_confirmation_seconds: 2,
+  max_job_duration_minutes: 3,
+  job_evidence: 'hooks',
+  settle_seconds: 4,
+  github_concurrency: 6,
+  idle_config: [{ cron: '* * * * *', idleCount: 1 }],
+  scale_down_schedule_expression: 'rate(7 minutes)',
+  orphan_cleanup_schedule_expression: 'rate(8 minutes)',
+  scale_down_timeout: 120,
+  orphan_cleanup_timeout: 90,
+};
+
+const EXPECTED_ENV = {
+  ENVIRONMENT: 'gh-e2e',
+  PARAMETER_GITHUB_APP_ID_NAME: '/gh-e2e/app/id',
+  PARAMETER_GITHUB_APP_KEY_BASE64_NAME: '/gh-e2e/app/key',
+  PARAMETER_GITHUB_APP_INSTALLATION_ID_NAME: '/gh-e2e/app/installation',
+  GITHUB_API_URL: 'http://127.0.0.1:3999',
+  MINIMUM_RUNNING_TIME_IN_MINUTES: '0',
+  RUNNER_BOOT_TIME_IN_MINUTES: '1',
+  IDLE_CONFIRMATION_SECONDS: '2',
+  IDLE_CONFIG: JSON.stringify([{ cron: '* * * * *', evictionStrategy: 'oldest_first', idleCount: 1, timeZone: 'UTC' }]),
+  MAX_JOB_DURATION_MINUTES: '3',
+  JOB_EVIDENCE: 'hooks',
+  SETTLE_SECONDS: '4',
+  GITHUB_CONCURRENCY: '6',
+  DRY_RUN: 'false',
+  LOG_LEVEL: 'INFO',
+  POWERTOOLS_METRICS_NAMESPACE: 'RunnerReaper',
+};
+
+/** Resource types an upgrade must never replace or destroy. */
+const KEPT_TYPES = [
+  'aws_lambda_function',
+  'aws_iam_role',
+  'aws_cloudwatch_log_group',
+  'aws_iam_role_policy',
+  'aws_cloudwatch_event_rule',
+];
+
+interface PlannedChange {
+  address: string;
+  type: string;
+  change: { actions: string[] };
+}
+
+let moto: Moto;
+let baseline: DeployedReaper | undefined;
+let outputs: ReaperOutputs;
+let clients: { lambda: LambdaClient; iam: IAMClient; events: EventBridgeClient; logs: CloudWatchLogsClient };
+const cleanup: string[] = [];
+
+beforeAll(async () => {
+  moto = await startMoto();
+  const config = {
+    region: MOTO_REGION,
+    endpoint: moto.url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  clients = {
+    lambda: new LambdaClient(config),
+    iam: new IAMClient(config),
+    events: new EventBridgeClient(config),
+    logs: new CloudWatchLogsClient(config),
+  };
+});
+
+afterAll(async () => {
+  Object.values(clients ?? {}).forEach((client) => client.destroy());
+  await moto?.stop();
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+async function functionNames(): Promise<string[]> {
+  const out = await clients.lambda.send(new ListFunctionsCommand({}));
+  return (out.Functions ?? []).map((f) => f.FunctionName ?? '').sort();
+}
+
+describe('upgrade from the baseline commit, then the working tree end to end', () => {
+  test('the baseline module applies and creates both functions, roles and log groups', async () => {
+    const commit = baselineCommit();
+    const source = extractCommit(commit);
+    cleanup.push(source);
+    const baselineModule = await stageModule(source);
+    cleanup.push(baselineModule);
+    baseline = await applyModuleAgainstMoto(moto.url, VARS, { moduleDir: baselineModule });
+    cleanup.push(baseline.fixtureDir);
+
+    // Guard against an upgrade test that passes because nothing was there to replace.
+    expect(await functionNames()).toEqual(['gh-e2e-reaper-orphan-cleanup', 'gh-e2e-reaper-scale-down']);
+    const roles = await clients.iam.send(new ListRolesCommand({}));
+    expect((roles.Roles ?? []).map((r) => r.RoleName).filter((n) => n?.startsWith('gh-e2e-reaper')).sort()).toEqual([
+      'gh-e2e-reaper-orphan-cleanup',
+      'gh-e2e-reaper-scale-down',
+    ]);
+    const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/gh-e2e-reaper' }));
+    expect(groups.logGroups?.length).toBe(2);
+  });
+
+  test('the working tree plans on the baseline state without replacing anything', async () => {
+    if (!baseline) throw new Error('baseline not applied');
+    const fixture = baseline.fixtureDir;
+    const current = await stageModule();
+    cleanup.push(current);
+    writeFixture(fixture, current, moto.url, { ...DEFAULT_VARS, ...VARS });
+    await terraformOk(fixture, ['init', '-input=false']);
+    await terraformOk(fixture, ['plan', '-input=false', '-out=upgrade.tfplan']);
+    const plan = JSON.parse(await terraformOk(fixture, ['show', '-json', 'upgrade.tfplan'])) as {
+      resource_changes?: PlannedChange[];
+    };
+    const changes = (plan.resource_changes ?? []).filter((c) => KEPT_TYPES.includes(c.type));
+
+    // Every kept resource was in the state (not planned as new) ...
+    const byType = (type: string) => changes.filter((c) => c.type === type);
+    for (const type of ['aws_lambda_function', 'aws_iam_role', 'aws_cloudwatch_log_group']) {
+      expect(byType(type).map((c) => c.address).sort()).toEqual([
+        `module.reaper.module.orphan_cleanup.${type}.this`,
+        `module.reaper.module.scale_down.${type}.this`,
+      ]);
+    }
+    // ... and none is created anew, replaced or destroyed.
+    const disruptive = changes
+      .filter((c) => c.change.actions.some((a) => a === 'delete' || a === 'create'))
+      .map((c) => `${c.address}: ${c.change.actions.join('/')}`);
+    expect(disruptive).toEqual([]);
+
+    await terraformOk(fixture, ['apply', '-input=false', 'upgrade.tfplan']);
+    outputs = await readOutputs(fixture);
+    expect(outputs.scale_down.function_name).toBe('gh-e2e-reaper-scale-down');
+  });
+
+  test('each function reads back with the configured handler, runtime, timeout and environment', async () => {
+    const expected = [
+      { name: outputs.scale_down.function_name, service: 'runner-reaper-scale-down', timeout: 120 },
+      { name: outputs.orphan_cleanup.function_name, service: 'runner-reaper-orphan-cleanup', timeout: 90 },
+    ];
+    for (const { name, service, timeout } of expected) {
+      const config = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name }));
+      expect({
+        handler: config.Handler,
+        runtime: config.Runtime,
+        timeout: config.Timeout,
+        memory: config.MemorySize,
+        env: config.Environment?.Variables,
+      }).toEqual({
+        handler: 'index.handler',
+        runtime: 'nodejs22.x',
+        timeout,
+        memory: 512,
+        env: { ...EXPECTED_ENV, POWERTOOLS_SERVICE_NAME: service },
+      });
+    }
+  });
+
+  test('each function has its schedule rule, target and invoke permission', async () => {
+    for (const [fn, schedule] of [
+      [outputs.scale_down, 'rate(7 minutes)'],
+      [outputs.orphan_cleanup, 'rate(8 minutes)'],
+    ] as const) {
+      const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: fn.schedule_rule_name }));
+      expect(rules.Rules?.map((r) => [r.Name, r.ScheduleExpression, r.State])).toEqual([
+        [fn.schedule_rule_name, schedule, 'ENABLED'],
+      ]);
+      const targets = await clients.events.send(new ListTargetsByRuleCommand({ Rule: fn.schedule_rule_name }));
+      expect(targets.Targets?.map((t) => t.Arn)).toEqual([fn.function_arn]);
+      const policy = await clients.lambda.send(new GetPolicyCommand({ FunctionName: fn.function_name }));
+      const statements = (JSON.parse(policy.Policy ?? '{}') as { Statement: Array<Record<string, unknown>> }).Statement;
+      expect(statements).toEqual([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { ArnLike: { 'AWS:SourceArn': rules.Rules?.[0]?.Arn } },
+        }),
+      ]);
+    }
+  });
+
+  test('log groups exist with the configured retention', async () => {
+    const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/gh-e2e-reaper' }));
+    expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays]).sort()).toEqual([
+      [outputs.orphan_cleanup.log_group_name, 30],
+      [outputs.scale_down.log_group_name, 30],
+    ]);
+  });
+
+  describe('the deployed role policy, evaluated by @cloud-copilot/iam-simulate', () => {
+    const instance = (id: string) => `arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:instance/${id}`;
+    const ours = { 'aws:ResourceTag/ghr:environment': 'gh-e2e', 'aws:ResourceTag/ghr:Application': 'github-action-runner' };
+    const parameter = (name: string) => `arn:aws:ssm:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:parameter${name}`;
+    let policies: Array<{ fn: string; policy: unknown; logGroup: string }>;
+
+    beforeAll(async () => {
+      policies = [];
+      for (const fn of [outputs.scale_down, outputs.orphan_cleanup]) {
+        const names = await clients.iam.send(new ListRolePoliciesCommand({ RoleName: fn.role_name }));
+        expect(names.PolicyNames).toEqual(['runner-reaper']);
+        const read = await clients.iam.send(new GetRolePolicyCommand({ RoleName: fn.role_name, PolicyName: 'runner-reaper' }));
+        policies.push({
+          fn: fn.function_name,
+          policy: JSON.parse(decodeURIComponent(read.PolicyDocument ?? '')),
+          logGroup: fn.log_group_name,
+        });
+      }
+    });
+
+    test('allows every call the Lambdas make, on this fleet', async () => {
+      for (const { policy, logGroup } of policies) {
+        const allowed = [
+          { action: 'ec2:DescribeInstances', resource: '*' },
+          { action: 'ec2:TerminateInstances', resource: instance('i-0a'), context: ours },
+          ...['ghr:idle-since', 'ghr:draining-since', 'ghr:orphan', 'ghr:orphan-since'].flatMap((key) =>
+            ['ec2:CreateTags', 'ec2:DeleteTags'].map((action) => ({
+              action,
+              resource: instance('i-0a'),
+              context: { ...ours, 'aws:TagKeys': [key] },
+            })),
+          ),
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:orphan', 'ghr:orphan-since'] } },
+          ...['/gh-e2e/app/id', '/gh-e2e/app/key', '/gh-e2e/app/installation'].map((name) => ({
+            action: 'ssm:GetParameter',
+            resource: parameter(name),
+          })),
+          {
+            action: 'logs:PutLogEvents',
+            resource: `arn:aws:logs:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:log-group:${logGroup}:log-stream:2026/01/01/[$LATEST]abc`,
+          },
+        ];
+        for (const request of allowed) {
+          expect({ request, decision: await decide(policy, request) }).toEqual({ request, decision: 'Allowed' });
+        }
+      }
+    });
+
+    test('denies terminating or tagging another environment, or an instance with only one of the two tags', async () => {
+      const contexts = [
+        { 'aws:ResourceTag/ghr:environment': 'other-fleet', 'aws:ResourceTag/ghr:Application': 'github-action-runner' },
+        { 'aws:ResourceTag/ghr:environment': 'gh-e2e' },
+        { 'aws:ResourceTag/ghr:Application': 'github-action-runner' },
+        { 'aws:ResourceTag/ghr:environment': 'gh-e2e', 'aws:ResourceTag/ghr:Application': 'something-else' },
+        {},
+      ];
+      for (const { policy } of policies) {
+        for (const context of contexts) {
+          for (const request of [
+            { action: 'ec2:TerminateInstances', resource: instance('i-0b'), context },
+            { action: 'ec2:CreateTags', resource: instance('i-0b'), context: { ...context, 'aws:TagKeys': ['ghr:idle-since'] } },
+            { action: 'ec2:DeleteTags', resource: instance('i-0b'), context: { ...context, 'aws:TagKeys': ['ghr:draining-since'] } },
+          ]) {
+            expect({ request, decision: await decide(policy, request) }).toEqual({ request, decision: 'ImplicitlyDenied' });
+          }
+        }
+      }
+    });
+
+    test('denies writing tags that are not the reaper memory, other parameters, other log groups and anything else', async () => {
+      for (const { policy } of policies) {
+        const denied = [
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:job'] } },
+          { action: 'ec2:DeleteTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:environment'] } },
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:idle-since', 'Name'] } },
+          { action: 'ec2:DeleteTags', resource: instance('i-0a'), context: ours },
+          { action: 'ssm:GetParameter', resource: parameter('/gh-e2e/app/webhook_secret') },
+          { action: 'ssm:PutParameter', resource: parameter('/gh-e2e/app/id') },
+          { action: 'logs:PutLogEvents', resource: `arn:aws:logs:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:log-group:/aws/lambda/other:log-stream:x` },
+          { action: 'ec2:RunInstances', resource: instance('i-0a'), context: ours },
+          { action: 'ec2:StopInstances', resource: instance('i-0a'), context: ours },
+          { action: 'iam:PassRole', resource: `arn:aws:iam::${MOTO_ACCOUNT_ID}:role/admin` },
+        ];
+        for (const request of denied) {
+          expect({ request, decision: await decide(policy, request) }).toEqual({ request, decision: 'ImplicitlyDenied' });
+        }
+      }
+    });
+  });
+
+  test('the runner instance policy output lets an instance write only the ghr:job* keys on this fleet', async () => {
+    const policy = JSON.parse(outputs.runner_hooks.instance_policy_json) as { Statement: Array<Record<string, unknown>> };
+    expect(policy.Statement).toHaveLength(1);
+    expect(policy.Statement[0]).toMatchObject({
+      Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      Condition: {
+        StringEquals: { 'aws:ARN': '${ec2:SourceInstanceARN}', 'aws:ResourceTag/ghr:environment': 'gh-e2e' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['ghr:job', 'ghr:job-started-at', 'ghr:last-job-completed-at'] },
+      },
+    });
+    expect(outputs.runner_hooks.job_started_script).toBe(
+      readFileSync(join(__dirname, '..', '..', 'modules', 'runner-hooks', 'scripts', 'job-started.sh'), 'utf8'),
+    );
+  });
+
+  test('terraform destroy leaves no function, role, log group or rule behind', async () => {
+    if (!baseline) throw new Error('baseline not applied');
+    await terraformOk(baseline.fixtureDir, ['destroy', '-auto-approve', '-input=false', '-refresh=false']);
+    expect(await functionNames()).toEqual([]);
+    const roles = await clients.iam.send(new ListRolesCommand({}));
+    expect((roles.Roles ?? []).filter((r) => r.RoleName?.startsWith('gh-e2e-reaper'))).toEqual([]);
+    const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/gh-e2e-reaper' }));
+    expect(groups.logGroups ?? []).toEqual([]);
+    const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: 'gh-e2e-reaper' }));
+    expect(rules.Rules ?? []).toEqual([]);
+  });
+});
