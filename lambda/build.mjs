@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import yazl from 'yazl';
@@ -83,7 +83,7 @@ export async function build(outDir = distDir) {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outDir = process.argv[2] ? join(process.cwd(), process.argv[2]) : distDir;
+  const outDir = process.argv[2] ? resolve(process.argv[2]) : distDir;
   for (const item of await build(outDir)) {
     console.log(`${relative(process.cwd(), item.path)}  ${item.bytes} bytes  sha256 ${item.sha256}`);
   }
