@@ -1,2 +1,2 @@
 export { OutcomeLedger } from './ledger';
-export type { JobFate, JobRecord, InstanceRecord, InstanceSummary, LedgerSummary } from './ledger';
+export type { JobFate, JobRecord, InstanceRecord, InstanceStateChange, InstanceSummary, LedgerSummary } from './ledger';

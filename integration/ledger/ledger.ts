@@ -44,6 +44,13 @@ export interface InstanceSummary {
   ended: boolean;
 }
 
+/** One change of an instance's state, for timelines (`npm start` draws them). */
+export interface InstanceStateChange {
+  instanceId: string;
+  at: number;
+  state: 'idle' | 'busy' | 'ended';
+}
+
 export interface LedgerSummary {
   jobs: {
     total: number;
@@ -67,6 +74,7 @@ export interface LedgerSummary {
 export class OutcomeLedger {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly instances = new Map<string, InstanceRecord>();
+  private readonly changes: InstanceStateChange[] = [];
 
   // --- jobs ---
   jobQueued(jobId: string, labels: string[], at: number): void {
@@ -106,6 +114,7 @@ export class OutcomeLedger {
   instanceLaunched(instanceId: string, at: number): void {
     if (!this.instances.has(instanceId)) {
       this.instances.set(instanceId, { instanceId, launchedAt: at, busyMs: 0, jobs: 0 });
+      this.changes.push({ instanceId, at, state: 'idle' });
     }
   }
 
@@ -114,6 +123,7 @@ export class OutcomeLedger {
     if (rec.busySince === undefined && rec.endedAt === undefined) {
       rec.busySince = at;
       rec.jobs++;
+      this.changes.push({ instanceId, at, state: 'busy' });
     }
   }
 
@@ -122,14 +132,19 @@ export class OutcomeLedger {
     if (rec.busySince !== undefined) {
       rec.busyMs += Math.max(0, at - rec.busySince);
       delete rec.busySince;
+      if (rec.endedAt === undefined) this.changes.push({ instanceId, at, state: 'idle' });
     }
   }
 
   instanceEnded(instanceId: string, at: number): void {
     const rec = this.instance(instanceId, at);
     if (rec.endedAt !== undefined) return;
-    this.instanceIdle(instanceId, at);
+    if (rec.busySince !== undefined) {
+      rec.busyMs += Math.max(0, at - rec.busySince);
+      delete rec.busySince;
+    }
     rec.endedAt = at;
+    this.changes.push({ instanceId, at, state: 'ended' });
   }
 
   // --- reading ---
@@ -156,6 +171,11 @@ export class OutcomeLedger {
   getInstance(instanceId: string): InstanceRecord | undefined {
     const rec = this.instances.get(instanceId);
     return rec ? { ...rec } : undefined;
+  }
+
+  /** Every instance state change in the order recorded (idle on launch, busy, idle, ended). */
+  timeline(): InstanceStateChange[] {
+    return this.changes.map((c) => ({ ...c }));
   }
 
   /** Totals at world time `now` (open busy/idle intervals are counted up to `now`). */

@@ -106,6 +106,16 @@ describe('runner agents on moto', () => {
     expect(fleet.agent(one!.instanceId)!.exitReason).toBe('ephemeral-done');
   });
 
+  it('terminates its own instance after the job when onExit is terminate (ephemeral module style)', async () => {
+    const [one] = await fleet.launch({ owner: ORG, ephemeral: true, onExit: 'terminate' });
+    dispatcher.enqueue({ durationMs: 5000 });
+    await clock.advance(20_000);
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [one!.instanceId] }));
+    expect(['shutting-down', 'terminated']).toContain(out.Reservations![0]!.Instances![0]!.State!.Name);
+    expect(ledger.summary(clock.now()).jobs.completed).toBe(1);
+    expect(ledger.getInstance(one!.instanceId)?.endedAt).toBeDefined();
+  });
+
   it('registers JIT runners and tags ghr:github_runner_id', async () => {
     const [one] = await fleet.launch({ owner: { type: 'Repo', owner: 'my-org/app' }, jit: true });
     const runnerId = fleet.agent(one!.instanceId)!.runnerId!;

@@ -27,6 +27,12 @@ describe('outcome ledger', () => {
     expect(s.perInstance.find((i) => i.instanceId === 'i-2')).toMatchObject({ lifetimeMs: 120, busyMs: 40, idleMs: 80, ended: false });
     expect(s.instances).toEqual({ count: 2, ended: 1, busyMs: 70, idleMs: 150, lifetimeMs: 220 });
     expect(l.harmedJobs().map((j) => j.jobId).sort()).toEqual(['b', 'c']);
+    expect(l.timeline().filter((c) => c.instanceId === 'i-1').map((c) => [c.at, c.state])).toEqual([
+      [0, 'idle'],
+      [10, 'busy'],
+      [40, 'idle'],
+      [100, 'ended'],
+    ]);
     expect(l.getJob('a')).toMatchObject({ runnerId: 1, instanceId: 'i-1', startedAt: 10, endedAt: 40 });
   });
 });
