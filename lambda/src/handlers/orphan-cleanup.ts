@@ -37,4 +37,4 @@ async function orphanCleanup(): Promise<RunSummary> {
 
 export const handler = middy(orphanCleanup)
   .use(injectLambdaContext(telemetry.logger))
-  .use(logMetrics(telemetry.metrics));
+  .use(logMetrics(telemetry.metrics, { captureColdStartMetric: true }));

@@ -37,4 +37,4 @@ async function scaleDown(): Promise<RunSummary> {
 
 export const handler = middy(scaleDown)
   .use(injectLambdaContext(telemetry.logger))
-  .use(logMetrics(telemetry.metrics));
+  .use(logMetrics(telemetry.metrics, { captureColdStartMetric: true }));
