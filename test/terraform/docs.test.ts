@@ -62,3 +62,10 @@ test('--write replaces only the region between the markers', () => {
   expect(updated).toBe(['# Title', 'text before', `${BEGIN}`, 'NEW', `${END}`, 'text after', ''].join('\n'));
   expect(() => replaceRegion('# no markers\n', 'x')).toThrow(/BEGIN_TF_DOCS/);
 });
+
+test('the version lives in package.json and CHANGELOG.md has a section for it', () => {
+  const { version } = JSON.parse(read('package.json')) as { version: string };
+  expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(read('CHANGELOG.md')).toContain(`## [${version}]`);
+  expect(read('CHANGELOG.md')).toContain('## [Unreleased]');
+});
