@@ -130,10 +130,14 @@ export class GitHubClients {
 
   private create(auth: { appId: string; privateKey: string; installationId?: number }): ReaperOctokit {
     const o = this.options;
-    const shouldRetry = (retryAfter: number, request: { method?: string }, retryCount: number) =>
-      request.method !== 'DELETE' &&
-      retryCount < o.rateLimitRetries &&
-      retryAfter <= o.maxRateLimitWaitSeconds;
+    const shouldRetry = (retryAfter: number, request: { method?: string; url?: string }, retryCount: number) => {
+      const retry =
+        request.method !== 'DELETE' && retryCount < o.rateLimitRetries && retryAfter <= o.maxRateLimitWaitSeconds;
+      o.warn?.(
+        `GitHub rate limit on ${request.method} ${request.url}: retry after ${retryAfter} s, ${retry ? 'waiting' : 'giving up'}`,
+      );
+      return retry;
+    };
     const octokit = new ReaperOctokit({
       baseUrl: o.baseUrl,
       authStrategy: createAppAuth,
@@ -143,7 +147,9 @@ export class GitHubClients {
         debug: () => {},
         info: () => {},
         warn: (message: string) => o.warn?.(message),
-        error: (message: string) => o.warn?.(message),
+        // Failed requests are classified and logged by the runners adapter (a 404 on the
+        // re-check is the normal case): Octokit's own error line would only add noise.
+        error: () => {},
       },
       retry: { retries: o.readRetries, retryAfterBaseValue: o.retryUnitMs },
       throttle: {

@@ -73,6 +73,8 @@ describe('GitHubClients', () => {
     expect(read.kind).toBe('error');
     expect(limited).toBe(3); // first try + 2 rate-limit retries
     expect(calls).toBeGreaterThanOrEqual(limited);
+    expect(warnings.filter((w) => w.includes('rate limit'))).toHaveLength(3);
+    expect(warnings.at(-1)).toContain('giving up');
   });
 
   it('gives up at once when the rate limit resets later than it is willing to wait', async () => {
