@@ -261,7 +261,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     });
 
     test('denies terminating or tagging another environment, or an instance with only one of the two tags', async () => {
-      const contexts = [
+      const contexts: Array<Record<string, string>> = [
         { 'aws:ResourceTag/ghr:environment': 'other-fleet', 'aws:ResourceTag/ghr:Application': 'github-action-runner' },
         { 'aws:ResourceTag/ghr:environment': 'gh-e2e' },
         { 'aws:ResourceTag/ghr:Application': 'github-action-runner' },
