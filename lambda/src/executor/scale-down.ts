@@ -81,8 +81,10 @@ export async function runScaleDown(
 async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: ExecutorEnv): Promise<ExecutorReport> {
   const outcomes: Outcome[] = [];
   const tagChanges: TagChange[] = [];
-  const keep = (c: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}) =>
-    outcomes.push({ ...kept('decision' in c ? c.decision : c, reason, message), ...extra });
+  const keep = (subject: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}) => {
+    const decision = 'decision' in subject ? subject.decision : subject;
+    outcomes.push({ ...kept(decision, reason, message), ...extra });
+  };
 
   // A reclaim decision always names its owner and runner; one that does not is kept.
   let candidates: Candidate[] = [];
@@ -179,10 +181,11 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
 
   // Step f: terminate. A failure leaves the draining mark: orphan-cleanup retries safely.
   const result = await ports.ec2.terminate(candidates.map((c) => c.decision.instanceId));
+  const done = new Set(result.terminated);
   const failed = new Map(result.failed.map((f) => [f.instanceId, f.error]));
   for (const c of candidates) {
     const error = failed.get(c.decision.instanceId);
-    if (error !== undefined || !result.terminated.includes(c.decision.instanceId)) {
+    if (error !== undefined || !done.has(c.decision.instanceId)) {
       keep(c, 'aws-error', `Kept: TerminateInstances failed (${error ?? 'no answer'}); ${TAG.drainingSince} stays.`, {
         deregistered: true,
       });
