@@ -55,6 +55,12 @@ const DEFAULTS = {
   writeIntervalMs: 400,
 };
 
+/**
+ * Answers that repeat if asked again. Spelled out rather than left to the plugin's default:
+ * a 422 is GitHub saying a runner is busy, and must never be retried into a success.
+ */
+const NEVER_RETRIED = [400, 401, 403, 404, 410, 422, 451] as const;
+
 interface CachedClient {
   appId: string;
   privateKey: string;
@@ -151,7 +157,7 @@ export class GitHubClients {
         // re-check is the normal case): Octokit's own error line would only add noise.
         error: () => {},
       },
-      retry: { retries: o.readRetries, retryAfterBaseValue: o.retryUnitMs },
+      retry: { retries: o.readRetries, retryAfterBaseValue: o.retryUnitMs, doNotRetry: [...NEVER_RETRIED] },
       throttle: {
         // `global` is honoured by the plugin but missing from its option type.
         ...({ global: this.globalLimiter } as object),

@@ -72,6 +72,12 @@ describe('GitHubRunners.getRunner', () => {
     expect(await client.getRunner(ORG, 10)).toMatchObject({ kind: 'error', error: expect.stringContaining('answered 11') });
   });
 
+  it('never retries a 422, even on a read', async () => {
+    github.intercept((r) => (r.path.endsWith('/runners/9') ? { status: 422, body: { message: 'Unprocessable' } } : undefined));
+    expect(await testGitHub(github).getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 422') });
+    expect(github.count('GET', /\/runners\/9$/)).toBe(1);
+  });
+
   it('classifies a 403 as an error', async () => {
     github.intercept((r) => (r.path.endsWith('/runners/9') ? { status: 403, body: { message: 'Resource not accessible' } } : undefined));
     expect(await testGitHub(github).getRunner(ORG, 9)).toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 403') });

@@ -25,6 +25,8 @@ const env = () => ({
 
 beforeEach(async () => {
   github = await startGitHubMock();
+  // Warnings and errors are expected here; keep the test output readable.
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 

@@ -23,6 +23,8 @@ const fastEnv = () => ({
 
 beforeEach(async () => {
   github = await startGitHubMock();
+  // Warnings and errors are expected here; keep the test output readable.
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   stdout = [];
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));

@@ -14,6 +14,7 @@ const outcome = (reason: Outcome['reason'], extra: Partial<Outcome> = {}): Outco
 let stdout: string[];
 beforeEach(() => {
   stdout = [];
+  jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
   jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk));
     return true;
