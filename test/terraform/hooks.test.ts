@@ -1,7 +1,7 @@
 // The runner job hooks, run for real: POSIX sh, the aws CLI against moto, and a local
 // IMDSv2 stand-in. Then the user-data snippet rendered by Terraform, run in a temp dir.
 import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DescribeTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { REPO_ROOT } from '../../scripts/terraform/cli-config';
@@ -167,8 +167,6 @@ describe('user-data snippet from modules/runner-hooks', () => {
     const installDir = join(dir, 'opt', 'runner-reaper');
     const envFile = join(dir, 'opt', 'actions-runner', '.env');
     const fixture = join(dir, 'fixture');
-    writeFileSync(join(dir, 'placeholder'), '');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(fixture);
     writeFileSync(
       join(fixture, 'main.tf.json'),
