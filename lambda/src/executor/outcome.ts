@@ -28,7 +28,19 @@ export interface ExecutorEnv {
   config: Config;
   now: () => Date;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * Time left in this invocation (Lambda's getRemainingTimeInMillis). When given, a batch
+   * only deregisters as many runners as it can still settle, re-check and terminate: a
+   * run cut off after its DELETEs leaves deregistered instances running until
+   * orphan-cleanup finishes them.
+   */
+  remainingMs?: () => number;
 }
+
+/** What one DELETE costs in wall time: the client spaces writes by 400 ms, plus the call. */
+export const DELETE_COST_MS = 500;
+/** Kept free after the settle for the re-check and TerminateInstances. */
+export const AFTER_SETTLE_RESERVE_MS = 30_000;
 
 export interface ExecutorReport {
   outcomes: Outcome[];

@@ -23,6 +23,8 @@ import {
   type RunnerView,
 } from '../core';
 import {
+  AFTER_SETTLE_RESERVE_MS,
+  DELETE_COST_MS,
   errorText,
   fromDecision,
   kept,
@@ -127,6 +129,17 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
   };
   if (candidates.length === 0) return finish();
 
+  // Only as many DELETEs as this invocation can still see through; the rest wait,
+  // unmarked and registered, for the next run.
+  const fitting = deletesThatFit(env);
+  let deletes = 0;
+  candidates = candidates.filter((c) => {
+    if (c.skipDelete || ++deletes <= fitting) return true;
+    keep(c, c.decision.reason, 'Kept for the next run: too little time left in this invocation to deregister, settle and re-check.');
+    return false;
+  });
+  if (candidates.length === 0) return finish();
+
   // Step b: the write-ahead mark, one call for the batch.
   const markedAt = env.now();
   try {
@@ -140,11 +153,11 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
   }
 
   // Step c: DELETE, never retried.
-  const deletes = await Promise.all(
+  const deleted = await Promise.all(
     candidates.map((c) => (c.skipDelete ? Promise.resolve(undefined) : ports.github.deleteRunner(c.owner, c.runner.id))),
   );
   candidates = candidates.filter((c, i) => {
-    const outcome = deletes[i];
+    const outcome = deleted[i];
     if (outcome === undefined || outcome.kind === 'deleted' || outcome.kind === 'gone') return true;
     if (outcome.kind === 'busy') {
       keep(c, 'race-delete-refused', `Kept: GitHub refused to remove runner ${c.runner.name}: ${outcome.detail}`);
@@ -197,4 +210,10 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
     }
   }
   return finish();
+}
+
+function deletesThatFit(env: ExecutorEnv): number {
+  if (!env.remainingMs) return Number.POSITIVE_INFINITY;
+  const budget = env.remainingMs() - env.config.settleSeconds * 1000 - AFTER_SETTLE_RESERVE_MS;
+  return Math.max(0, Math.floor(budget / DELETE_COST_MS));
 }

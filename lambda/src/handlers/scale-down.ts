@@ -17,14 +17,20 @@ const loaded = loadAtColdStart(process.env);
 if (!loaded.ok) telemetry.logger.error('Invalid configuration: every invocation will fail', { error: loaded.error.message });
 let runtime: Runtime | undefined;
 
-async function scaleDown(): Promise<RunSummary> {
+async function scaleDown(_event: unknown, context: { getRemainingTimeInMillis?: () => number }): Promise<RunSummary> {
   if (!loaded.ok) throw loaded.error;
   runtime ??= createRuntime(loaded.config, telemetry);
   const { config } = runtime;
   const callsBefore = runtime.githubCalls.count;
   const { snapshot, malformed } = await readSnapshot(runtime, config, new Date());
   const decisions = decideScaleDown(snapshot);
-  const report = await runScaleDown(decisions, runtime, { config, now: () => new Date(), sleep: realSleep });
+  const remainingMs = context.getRemainingTimeInMillis?.bind(context);
+  const report = await runScaleDown(decisions, runtime, {
+    config,
+    now: () => new Date(),
+    sleep: realSleep,
+    ...(remainingMs ? { remainingMs } : {}),
+  });
   return reportRun(telemetry, {
     run: 'scale-down',
     dryRun: config.dryRun,

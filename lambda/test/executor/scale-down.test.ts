@@ -332,4 +332,42 @@ describe('scale-down executor', () => {
     expect(deletes).toHaveLength(1001);
     expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(1001);
   });
+
+  it('deregisters only as many runners as the invocation can still settle, re-check and terminate', async () => {
+    const decisions: Decision[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = `i-late-${i}`;
+      ec2.add(id, runnerTags());
+      decisions.push(reclaim(id, idleRunner(500 + i, id)));
+    }
+    const deletes: number[] = [];
+    const fakeGitHub: GitHubPort = {
+      listRunners: async () => [],
+      getRunner: async (_owner, id) => (deletes.includes(id) ? { kind: 'gone' } : { kind: 'found', runner: idleRunner(id, `x-${id}`) }),
+      deleteRunner: async (_owner, id) => {
+        deletes.push(id);
+        return { kind: 'deleted' };
+      },
+    };
+    // Settle (15 s) + reserve (30 s) + room for two DELETEs of 500 ms.
+    const env = { ...testEnv(testConfig()), remainingMs: () => 15_000 + 30_000 + 1_200 };
+    const report = await runScaleDown(decisions, { ec2: new Ec2Adapter(ec2.client), github: fakeGitHub }, env);
+    expect(deletes).toEqual([500, 501]);
+    expect(report.outcomes.map((o) => [o.instanceId, o.result])).toEqual([
+      ['i-late-2', 'kept'],
+      ['i-late-3', 'kept'],
+      ['i-late-0', 'terminated'],
+      ['i-late-1', 'terminated'],
+    ]);
+    expect(report.outcomes[0]?.message).toContain('next run');
+    expect(ec2.instances.get('i-late-2')?.tags[TAG.drainingSince]).toBeUndefined();
+  });
+
+  it('acts on nothing when no time is left', async () => {
+    const env = { ...testEnv(testConfig()), remainingMs: () => 20_000 };
+    const report = await runScaleDown([decision()], ports(), env);
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'idle-confirmed' });
+    expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
+    expect(ec2.writes()).toBe(0);
+  });
 });
