@@ -1,0 +1,137 @@
+/**
+ * An in-memory EC2 for the chaos runs: runner instances with tags and states, implementing
+ * the reaper's Ec2Port, plus the writes a runner's job hooks make on its own instance.
+ *
+ * Terminating an instance moves it to `shutting-down` and tells the world at once, so the
+ * runner agent on it dies and its job (if any) is recorded as killed in the ledger.
+ */
+import type { Ec2Port, InstanceListing, TerminateResult } from '../../lambda/src/adapters/ports';
+import { RUNNER_APPLICATION, TAG, type InstanceView } from '../../lambda/src/core';
+
+type State = InstanceView['state'];
+
+interface MemoryInstance {
+  id: string;
+  state: State;
+  launchTime: Date;
+  tags: Record<string, string>;
+}
+
+export interface Ec2CallCounts {
+  describe: number;
+  createTags: number;
+  deleteTags: number;
+  terminate: number;
+}
+
+/** EC2 pages DescribeInstances at 1,000 results and tag/terminate calls at 1,000 ids. */
+const PAGE = 1000;
+const pages = (n: number) => Math.max(1, Math.ceil(n / PAGE));
+
+export class MemoryEc2 implements Ec2Port {
+  readonly calls: Ec2CallCounts = { describe: 0, createTags: 0, deleteTags: 0, terminate: 0 };
+  private readonly instances = new Map<string, MemoryInstance>();
+  private nextId = 1;
+
+  constructor(
+    private readonly now: () => number,
+    /** Called once per instance leaving pending/running through TerminateInstances. */
+    private readonly onTerminated: (instanceId: string) => void,
+  ) {}
+
+  // ------------------------------------------------------------ the world's side
+  launch(tags: Record<string, string>): string {
+    const id = `i-${(this.nextId++).toString(16).padStart(17, '0')}`;
+    this.instances.set(id, { id, state: 'pending', launchTime: new Date(this.now()), tags: { ...tags } });
+    return id;
+  }
+
+  setState(id: string, state: State): void {
+    const instance = this.instances.get(id);
+    if (instance) instance.state = state;
+  }
+
+  stateOf(id: string): State | undefined {
+    return this.instances.get(id)?.state;
+  }
+
+  isAlive(id: string): boolean {
+    const state = this.stateOf(id);
+    return state === 'pending' || state === 'running';
+  }
+
+  /** A job hook's CreateTags/DeleteTags from the instance itself (a dead machine writes nothing). */
+  hookWrite(id: string, set: Record<string, string>, remove: string[] = []): void {
+    const instance = this.instances.get(id);
+    if (!instance || !this.isAlive(id)) return;
+    for (const key of remove) delete instance.tags[key];
+    Object.assign(instance.tags, set);
+  }
+
+  tagsOf(id: string): Readonly<Record<string, string>> | undefined {
+    return this.instances.get(id)?.tags;
+  }
+
+  // ------------------------------------------------------------ Ec2Port
+  async listRunnerInstances(environment: string): Promise<InstanceListing> {
+    const instances = [...this.instances.values()]
+      .filter(
+        (i) =>
+          (i.state === 'pending' || i.state === 'running') &&
+          i.tags[TAG.environment] === environment &&
+          i.tags[TAG.application] === RUNNER_APPLICATION,
+      )
+      .map(view);
+    this.calls.describe += pages(instances.length);
+    return { instances, malformed: [] };
+  }
+
+  async describeByIds(ids: readonly string[]): Promise<Map<string, InstanceView>> {
+    this.calls.describe += pages(ids.length);
+    const found = new Map<string, InstanceView>();
+    for (const id of ids) {
+      const instance = this.instances.get(id);
+      if (instance) found.set(id, view(instance));
+    }
+    return found;
+  }
+
+  async setTags(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
+    this.calls.createTags += pages(ids.length);
+    for (const id of ids) {
+      const instance = this.instances.get(id);
+      if (instance) Object.assign(instance.tags, tags);
+    }
+  }
+
+  async removeTags(ids: readonly string[], keys: readonly string[]): Promise<void> {
+    this.calls.deleteTags += pages(ids.length);
+    for (const id of ids) {
+      const instance = this.instances.get(id);
+      if (instance) for (const key of keys) delete instance.tags[key];
+    }
+  }
+
+  async terminate(ids: readonly string[]): Promise<TerminateResult> {
+    this.calls.terminate += pages(ids.length);
+    const terminated: string[] = [];
+    const failed: TerminateResult['failed'] = [];
+    for (const id of ids) {
+      const instance = this.instances.get(id);
+      if (!instance) {
+        failed.push({ instanceId: id, error: 'InvalidInstanceID.NotFound' });
+        continue;
+      }
+      terminated.push(id);
+      if (instance.state === 'pending' || instance.state === 'running') {
+        instance.state = 'shutting-down';
+        this.onTerminated(id);
+      }
+    }
+    return { terminated, failed };
+  }
+}
+
+function view(i: MemoryInstance): InstanceView {
+  return { id: i.id, state: i.state, launchTime: new Date(i.launchTime), tags: { ...i.tags } };
+}
