@@ -3,6 +3,8 @@
  * no colour, and with the command's output in the error when it fails.
  */
 import { execFile } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeCliConfig } from '../../scripts/terraform/cli-config';
 
 let cliConfigPath: string | undefined;
@@ -51,4 +53,18 @@ export async function terraformOk(cwd: string, args: string[], extraEnv: NodeJS.
     throw new Error(`terraform ${args.join(' ')} failed in ${cwd} (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
   }
   return result.stdout;
+}
+
+/** Parses terraform test's closing "N passed, M failed" (after "Success!" or "Failure!"). */
+export function parseTestVerdict(output: string): { passed: number; failed: number } | undefined {
+  const match = /(\d+) passed, (\d+) failed/.exec(output);
+  return match ? { passed: Number(match[1]), failed: Number(match[2]) } : undefined;
+}
+
+/** The number of `run` blocks in the .tftest.hcl files of `dir`. */
+export function countTestRuns(dir: string): number {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.tftest.hcl'))
+    .map((file) => (readFileSync(join(dir, file), 'utf8').match(/^run\s+"/gm) ?? []).length)
+    .reduce((a, b) => a + b, 0);
 }
