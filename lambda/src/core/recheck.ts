@@ -65,7 +65,12 @@ export function judgeAfterSettle(input: SettleJudgementInput): SettleJudgement {
 const keepBefore = (reason: ReasonCode, message: string): DeleteJudgement => ({ proceed: false, skipDelete: false, reason, message });
 
 /** Step a of the scale-down executor: the GET and the tag re-read before any DELETE. */
-export function judgeBeforeDelete(decision: Decision, read: RunnerRead, fresh: InstanceView | undefined): DeleteJudgement {
+export function judgeBeforeDelete(
+  decision: Decision,
+  read: RunnerRead,
+  fresh: InstanceView | undefined,
+  jobEvidence: 'hooks' | 'off' = 'hooks',
+): DeleteJudgement {
   if (read.kind === 'error') return keepBefore('github-error', `Kept: the runner could not be read before the DELETE (${read.error}).`);
   if (read.kind === 'found' && read.runner.busy) {
     return keepBefore('race-busy-before-delete', `Kept: GitHub says runner ${read.runner.name} turned busy.`);
@@ -74,6 +79,16 @@ export function judgeBeforeDelete(decision: Decision, read: RunnerRead, fresh: I
   if (hasBypass(fresh.tags)) return keepBefore('bypass-tag', `Kept: ${TAG.bypassRemoval}=true appeared before the DELETE.`);
   if (hasJobEvidence(fresh.tags)) {
     return keepBefore('race-job-evidence-before-delete', `Kept: ${TAG.job}=${fresh.tags[TAG.job]} appeared before the DELETE.`);
+  }
+  if (read.kind === 'gone' && jobEvidence === 'off') {
+    // GitHub consumes an ephemeral runner's registration when it assigns a job, so a
+    // runner that vanished since the listing may be running one. Without hooks nothing
+    // after the settle could see that job: leave the instance to orphan-cleanup, which
+    // waits MAX_JOB_DURATION_MINUTES in this mode.
+    return keepBefore(
+      'runner-vanished',
+      'Kept: the runner vanished from GitHub since the listing (an ephemeral runner may have taken a job) and JOB_EVIDENCE=off cannot tell; orphan-cleanup finishes it.',
+    );
   }
   if (read.kind === 'gone') {
     return { proceed: true, skipDelete: true, reason: decision.reason, message: 'Go on: GitHub already forgot the runner; no DELETE needed.' };

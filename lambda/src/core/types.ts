@@ -90,6 +90,8 @@ export type ReasonCode =
   | 'race-job-evidence-after-delete'
   | 'race-job-evidence-before-delete'
   | 'race-registered-again'
+  | 'runner-vanished'
+  | 'deferred'
   | 'github-error'
   | 'aws-error'
   | 'dry-run';

@@ -102,7 +102,7 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
   const firstReads = await Promise.all(candidates.map((c) => ports.github.getRunner(c.owner, c.runner.id)));
   const firstFresh = await freshRead(ports, candidates.map((c) => c.decision.instanceId));
   candidates = candidates.filter((c, i) => {
-    const verdict = judgeBeforeDelete(c.decision, firstReads[i] as RunnerRead, firstFresh?.get(c.decision.instanceId));
+    const verdict = judgeBeforeDelete(c.decision, firstReads[i] as RunnerRead, firstFresh?.get(c.decision.instanceId), env.config.jobEvidence);
     if (verdict.proceed) {
       c.skipDelete = verdict.skipDelete;
       return true;
@@ -135,7 +135,7 @@ async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: Execut
   let deletes = 0;
   candidates = candidates.filter((c) => {
     if (c.skipDelete || ++deletes <= fitting) return true;
-    keep(c, c.decision.reason, 'Kept for the next run: too little time left in this invocation to deregister, settle and re-check.');
+    keep(c, 'deferred', 'Kept for the next run: too little time left in this invocation to deregister, settle and re-check.');
     return false;
   });
   if (candidates.length === 0) return finish();

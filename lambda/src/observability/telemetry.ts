@@ -34,6 +34,7 @@ export type Guard = 'get' | 'delete-422' | 'recheck' | 'job-evidence';
 export function guardOf(outcome: Outcome): Guard | undefined {
   switch (outcome.reason) {
     case 'race-busy-before-delete':
+    case 'runner-vanished':
       return 'get';
     case 'race-delete-refused':
       return 'delete-422';

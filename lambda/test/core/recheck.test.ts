@@ -86,4 +86,13 @@ describe('judgeBeforeDelete', () => {
     expect([verdict.proceed, verdict.skipDelete, verdict.reason]).toEqual([proceed, skipDelete, reason]);
     expect(verdict.message).toMatch(/^\S.*\.$/);
   });
+
+  test.each([
+    ['runner vanished: ephemeral may have taken a job, nothing could see it', gone, clean, false, false, 'runner-vanished'],
+    ['runner idle', found(), clean, true, false, 'idle-confirmed'],
+    ['runner busy', found(busyRunner), clean, false, false, 'race-busy-before-delete'],
+  ] as const)('JOB_EVIDENCE=off: %s', (_name, read, fresh, proceed, skipDelete, reason) => {
+    const verdict = judgeBeforeDelete(decisionFor(clean, 'idle-confirmed', 'reclaim'), read, fresh, 'off');
+    expect([verdict.proceed, verdict.skipDelete, verdict.reason]).toEqual([proceed, skipDelete, reason]);
+  });
 });

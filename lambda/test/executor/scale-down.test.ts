@@ -60,13 +60,22 @@ describe('scale-down executor', () => {
     expect(ec2.mock.commandCalls(DescribeInstancesCommand)).toHaveLength(2);
   });
 
-  it('skips the DELETE but still settles and terminates when GitHub already forgot the runner', async () => {
+  it('with hooks, skips the DELETE but still settles and terminates when GitHub already forgot the runner', async () => {
     github.runners.set(ORG_PATH, []);
-    const env = testEnv(testConfig());
+    const env = testEnv(testConfig({ jobEvidence: 'hooks' }));
     const report = await runScaleDown([decision()], ports(), env);
     expect(only(report.outcomes)).toMatchObject({ result: 'terminated' });
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
     expect(env.sleeps).toEqual([15_000]);
+  });
+
+  it('without hooks, keeps an instance whose runner vanished (an ephemeral runner may have taken a job)', async () => {
+    github.runners.set(ORG_PATH, []);
+    const env = testEnv(testConfig({ jobEvidence: 'off' }));
+    const report = await runScaleDown([decision()], ports(), env);
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'runner-vanished' });
+    expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
+    expect(ec2.mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
   });
 
   it('keeps a runner that is busy at the first GET and ends its idle streak', async () => {
@@ -366,7 +375,7 @@ describe('scale-down executor', () => {
   it('acts on nothing when no time is left', async () => {
     const env = { ...testEnv(testConfig()), remainingMs: () => 20_000 };
     const report = await runScaleDown([decision()], ports(), env);
-    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'idle-confirmed' });
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'deferred' });
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
     expect(ec2.writes()).toBe(0);
   });
