@@ -112,7 +112,8 @@ export async function applyModuleAgainstMoto(
     fixtureDir,
     moduleDir,
     async destroy() {
-      await terraformOk(fixtureDir, ['destroy', '-auto-approve', '-input=false']);
+      // No refresh: the state is what this harness just applied, and refreshing costs a provider start.
+      await terraformOk(fixtureDir, ['destroy', '-auto-approve', '-input=false', '-refresh=false']);
       rmSync(fixtureDir, { recursive: true, force: true });
       if (!options.moduleDir) rmSync(moduleDir, { recursive: true, force: true });
     },
