@@ -17,7 +17,7 @@
  * The Lambda processes run on real time, so the world defaults to a RealClock; the agents'
  * hook delay must stay below SETTLE_SECONDS for job evidence to land inside the settle.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import type { SSMClient } from '@aws-sdk/client-ssm';
@@ -356,6 +356,30 @@ export class LocalWorld {
 export function reaperAwsEnv(endpoint: string): Record<string, string> {
   const { AWS_REGION: _region, AWS_DEFAULT_REGION: _default, ...rest } = motoEnv(endpoint);
   return rest;
+}
+
+/**
+ * SIGKILLs the runtime process of a running function: a Lambda dying mid-run (out of
+ * memory, a host failure) the way no in-process guard can prevent. The process is found by
+ * its working directory (the function's own task root) and must be a child of this
+ * process. Linux only (/proc). Returns the killed pids.
+ */
+export function killRuntimeProcess(fn: RunningFunction): number[] {
+  const killed: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) !== fn.taskRoot) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (parent !== process.pid) continue;
+      process.kill(Number(entry), 'SIGKILL');
+      killed.push(Number(entry));
+    } catch {
+      // The process ended meanwhile, or is not ours to read.
+    }
+  }
+  return killed;
 }
 
 /** Polls `check` every `everyMs` until it returns true; throws with `what` after `timeoutMs`. */

@@ -1,0 +1,188 @@
+/**
+ * End to end under failure: GitHub storms, a run killed half-way, dry runs and a broken
+ * configuration. The reaper fails closed: whatever goes wrong, no job is harmed, and an
+ * instance is only terminated after its runner was deregistered.
+ */
+import { killRuntimeProcess, type LocalWorld, type ReaperRun } from '../../world/world';
+import { ROUTES } from '../../twin';
+import { TAG, expectReturned, fate, isRegistered, launch, outcomeOf, startJob, stateOf, useWorld, waitFor, waitForJobPhase } from './support';
+
+jest.setTimeout(120_000);
+
+const world = useWorld();
+const GONE = /^(shutting-down|terminated)$/;
+
+/** The handler returned, or failed with its own error; never a timeout or a crash. */
+function expectCleanEnd(run: ReaperRun): void {
+  if (run.invocation.ok) return;
+  expect(run.invocation.errorType).not.toMatch(/Sandbox\.Timedout|Runtime\.ExitError/);
+}
+
+/** Two idle runners (seen idle once) and two runners whose jobs run. */
+async function mixedFleet(w: LocalWorld, storm: string): Promise<{ idle: string[]; busy: string[]; jobs: string[] }> {
+  const idle = await launch(w, { count: 2 });
+  const busy = await launch(w, { count: 2 });
+  const jobs = [`${storm}-job-1`, `${storm}-job-2`];
+  await startJob(w, busy[0]!, jobs[0]!, 120_000);
+  await startJob(w, busy[1]!, jobs[1]!, 120_000);
+  expectReturned(await w.runScaleDown());
+  return { idle, busy, jobs };
+}
+
+async function expectBusySpared(w: LocalWorld, busy: string[], jobs: string[]): Promise<void> {
+  for (const id of busy) expect(await stateOf(w, id)).toBe('running');
+  for (const job of jobs) expect(fate(w, job)).toBe('pending');
+  expect(w.harmedJobs()).toEqual([]);
+}
+
+/** Terminated instances are exactly those whose runner GitHub no longer lists. */
+async function expectNoRegisteredRunnerTerminated(w: LocalWorld, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    if (GONE.test(await stateOf(w, id))) expect(isRegistered(w, id)).toBe(false);
+  }
+}
+
+describe('GitHub storms', () => {
+  it('5xx storm: nothing wrongly terminated, every run ends cleanly', async () => {
+    const w = world();
+    const { idle, busy, jobs } = await mixedFleet(w, '5xx');
+
+    w.twin.faults.errorRate(1, { status: 502 });
+    const blackout = await w.runScaleDown();
+    expectReturned(blackout);
+    expect(blackout.summary?.reasons).toEqual({ 'github-unavailable': 4 });
+    for (const id of [...idle, ...busy]) expect(await stateOf(w, id)).toBe('running');
+
+    w.twin.faults.clear();
+    w.twin.faults.reseed(7);
+    w.twin.faults.errorRate(0.5, { status: 503 });
+    // Every failed read is retried twice with back-off (1 s, 4 s): one run of each is enough.
+    expectCleanEnd(await w.runScaleDown());
+    const orphanRun = await w.runOrphanCleanup();
+    expectCleanEnd(orphanRun);
+
+    expect(w.twin.log.statuses()[502]).toBeGreaterThan(0);
+    expect(w.twin.log.statuses()[503]).toBeGreaterThan(0);
+    await expectBusySpared(w, busy, jobs);
+    await expectNoRegisteredRunnerTerminated(w, idle);
+  });
+
+  it('secondary rate-limit storm: refused DELETEs keep their instances, nothing wrongly terminated', async () => {
+    const w = world();
+    const { idle, busy, jobs } = await mixedFleet(w, 'secondary');
+    // At most 2 requests in flight and 8 points a minute per endpoint: one DELETE (5
+    // points) fits in a minute, the second is refused with 403 and retry-after.
+    w.twin.limits.configure({ secondary: { maxConcurrent: 2, pointsPerMinute: 8, concurrencyRetryAfterSeconds: 1 } });
+
+    const run = await w.runScaleDown();
+    expectCleanEnd(run);
+    const deletes = w.twin.log.filter('DELETE', ROUTES.orgRunner).map((e) => e.status).sort();
+    expect(deletes).toEqual([204, 403]);
+    const refused = idle.find((id) => isRegistered(w, id))!;
+    expect(refused).toBeDefined();
+    expect(outcomeOf(run, refused)).toEqual({ result: 'kept', reason: 'github-error' });
+    expect(await stateOf(w, refused)).toBe('running');
+    const reclaimed = idle.find((id) => id !== refused)!;
+    expect(await stateOf(w, reclaimed)).toMatch(GONE);
+
+    expectCleanEnd(await w.runOrphanCleanup());
+    await expectBusySpared(w, busy, jobs);
+    await expectNoRegisteredRunnerTerminated(w, idle);
+    expect(await stateOf(w, refused)).toBe('running');
+  });
+});
+
+describe('a run killed between DELETE and terminate', () => {
+  it('leaves draining marks that the next orphan-cleanup run finishes: idle terminated, a job-holding one after its job', async () => {
+    const w = world();
+    w.twin.dispatcher.setSwitches({ busyFlagDelayMs: 300_000, deleteWhileAssigned: '204-if-flag-idle', afterForcedDelete: 'continues' });
+    const [idle, unlucky] = await launch(w, { count: 2 });
+    expectReturned(await w.runScaleDown());
+    // A job lands on one runner as it is deregistered (GitHub 2026: 204, the job runs on) ...
+    w.twin.before({ method: 'DELETE', route: ROUTES.orgRunner, params: { runner_id: w.runnerIdOf(unlucky!) } }, async () => {
+      w.twin.dispatcher.assignNow({ runnerId: w.runnerIdOf(unlucky!), id: 'outlives-the-run', durationMs: 5_000 });
+      await waitForJobPhase(w, 'outlives-the-run', 'running');
+    }, { times: 1 });
+    // ... and the Lambda process dies once both DELETEs went through, before any terminate.
+    let deletes = 0;
+    const killedPids: number[] = [];
+    w.twin.after({ method: 'DELETE', route: ROUTES.orgRunner }, () => {
+      if (++deletes === 2) killedPids.push(...killRuntimeProcess(w.scaleDown));
+    });
+
+    const killed = await w.runScaleDown();
+    expect(killedPids).toHaveLength(1);
+    expect(killed.error).toMatch(/Runtime\.ExitError.*SIGKILL/);
+    for (const id of [idle!, unlucky!]) {
+      expect(isRegistered(w, id)).toBe(false);
+      expect(await stateOf(w, id)).toBe('running');
+      expect((await w.instance(id)).tags[TAG.drainingSince]).toBeDefined();
+    }
+    await waitFor('ghr:job on the unlucky instance', async () => TAG.job in (await w.instance(unlucky!)).tags);
+
+    const next = await w.runOrphanCleanup();
+    expectReturned(next);
+    expect(outcomeOf(next, idle!)).toEqual({ result: 'terminated', reason: 'drained' });
+    expect(outcomeOf(next, unlucky!)).toEqual({ result: 'kept', reason: 'job-evidence' });
+    expect(await stateOf(w, unlucky!)).toBe('running');
+
+    await waitForJobPhase(w, 'outlives-the-run', 'completed');
+    await waitFor('ghr:job removed', async () => !(TAG.job in (await w.instance(unlucky!)).tags));
+    const last = await w.runOrphanCleanup();
+    expect(outcomeOf(last, unlucky!)).toEqual({ result: 'terminated', reason: 'drained' });
+    expect(fate(w, 'outlives-the-run')).toBe('completed');
+    expect(w.harmedJobs()).toEqual([]);
+
+    // The next scale-down starts a fresh process and leaves the finished instances alone.
+    expectReturned(await w.runScaleDown());
+  });
+});
+
+describe('configuration', () => {
+  it('DRY_RUN=true makes the same decisions and changes nothing', async () => {
+    const w = world();
+    const [idle] = await launch(w);
+    const [neverRegistered] = await launch(w, { register: false });
+    // Real runs record the first sightings, so the dry runs reach their "would reclaim" decisions.
+    expectReturned(await w.runScaleDown());
+    expectReturned(await w.runOrphanCleanup());
+    const tagsBefore = { idle: (await w.instance(idle!)).tags, orphan: (await w.instance(neverRegistered!)).tags };
+    w.twin.log.clear();
+
+    const dryScaleDown = await w.startFunction('scale-down', { env: { DRY_RUN: 'true' } });
+    const dryOrphans = await w.startFunction('orphan-cleanup', { env: { DRY_RUN: 'true' } });
+    const scaleDown = await w.run(dryScaleDown);
+    const orphans = await w.run(dryOrphans);
+    expect(scaleDown.summary).toMatchObject({ dryRun: true, terminated: 0 });
+    expect(outcomeOf(scaleDown, idle!)).toEqual({ result: 'kept', reason: 'dry-run' });
+    expect(orphans.summary).toMatchObject({ dryRun: true, terminated: 0 });
+    expect(outcomeOf(orphans, neverRegistered!)).toEqual({ result: 'kept', reason: 'dry-run' });
+
+    expect(w.twin.log.count('DELETE', ROUTES.orgRunner)).toBe(0);
+    expect(w.twin.log.count('GET', ROUTES.orgRunner)).toBe(1);
+    expect(isRegistered(w, idle!)).toBe(true);
+    expect(await w.instance(idle!)).toMatchObject({ state: 'running', tags: tagsBefore.idle });
+    expect(await w.instance(neverRegistered!)).toMatchObject({ state: 'running', tags: tagsBefore.orphan });
+  });
+
+  it('a bad environment fails every invocation, naming the variable, before any GitHub call', async () => {
+    const w = world();
+    const [idle] = await launch(w);
+    const broken = await w.startFunction('scale-down', { env: { SETTLE_SECONDS: 'soon' } });
+    const unnamed = await w.startFunction('orphan-cleanup', { env: { ENVIRONMENT: '' } });
+    w.twin.log.clear();
+
+    const first = await w.run(broken);
+    const again = await w.run(broken);
+    const orphan = await w.run(unnamed);
+    for (const run of [first, again]) {
+      expect(run.invocation.ok).toBe(false);
+      expect(run.error).toMatch(/ConfigError/);
+      expect(run.error).toContain('SETTLE_SECONDS');
+    }
+    expect(orphan.error).toMatch(/ConfigError.*ENVIRONMENT/s);
+    expect(w.twin.log.size).toBe(0);
+    expect(await w.instance(idle!)).toMatchObject({ state: 'running' });
+    expect((await w.instance(idle!)).tags[TAG.idleSince]).toBeUndefined();
+  });
+});
