@@ -95,7 +95,12 @@ function wave(count: number, fromMs: number, toMs: number, durations: number[], 
   }));
 }
 
-/** The README demo: 8 runners, 20 jobs in three waves, two forced races; about 90 s. */
+/**
+ * The README demo: 8 runners, a first wave that keeps them all busy, a quiet spell with a
+ * trickle of short repo jobs (the reaper reclaims the idle runners, and meets the two
+ * forced races), then a second wave bigger than what is left (scale-up launches ephemeral
+ * runners), then quiet until everything is reclaimed. About 80 s.
+ */
 export function fullWorkload(): DemoWorkload {
   return {
     name: 'full',
@@ -107,9 +112,9 @@ export function fullWorkload(): DemoWorkload {
       failedBoot(ORG_OWNER),
     ],
     jobs: [
-      ...wave(7, 1_000, 4_000, [6_000, 12_000, 9_000, 15_000], [DEMO_ORG, DEMO_REPO]),
-      ...wave(7, 20_000, 26_000, [8_000, 5_000, 14_000], [DEMO_REPO, DEMO_ORG, DEMO_ORG]),
-      ...wave(6, 38_000, 44_000, [10_000, 7_000, 12_000], [DEMO_ORG, DEMO_REPO]),
+      ...wave(7, 1_000, 3_000, [6_000, 10_000, 8_000, 12_000], [DEMO_ORG, DEMO_REPO]),
+      ...wave(5, 15_000, 35_000, [3_000], [DEMO_REPO]),
+      ...wave(7, 36_000, 40_000, [8_000, 5_000, 12_000], [DEMO_REPO, DEMO_ORG, DEMO_ORG]),
     ],
     races: [
       { kind: 'after-get', durationMs: 12_000 },
@@ -120,7 +125,7 @@ export function fullWorkload(): DemoWorkload {
       orphanCleanupEveryMs: 5_000,
       idleConfirmationSeconds: 8,
       settleSeconds: 2,
-      scaleUpAfterMs: 3_000,
+      scaleUpAfterMs: 2_000,
       deadlineMs: 150_000,
     },
   };

@@ -10,7 +10,7 @@ export const STATE_COLOURS: Record<LaneState, string> = {
   busy: '#2f9e44',
   draining: '#7048e8',
   unregistered: '#f08c8c',
-  terminated: '#e9ecef',
+  terminated: '#ced4da',
 };
 
 const STATE_LABELS: Record<LaneState, string> = {
@@ -98,7 +98,7 @@ function laneSvg(lane: Lane, y: number, x: (t: number) => number, plotLeft: numb
     `<g class="lane" data-instance-id="${esc(lane.instanceId)}">`,
     `<text x="16" y="${y + L.laneHeight / 2 + 4}" font-family="Menlo, Consolas, monospace" font-size="11" fill="#212529">${esc(lane.instanceId)}</text>`,
     `<text x="${plotLeft - 8}" y="${y + L.laneHeight / 2 + 4}" font-size="11" fill="#868e96" text-anchor="end">${esc(lane.kind)}</text>`,
-    `<rect x="${plotLeft}" y="${y}" width="${plotWidth}" height="${L.laneHeight}" fill="#f8f9fa"/>`,
+    `<rect x="${plotLeft}" y="${y}" width="${plotWidth}" height="${L.laneHeight}" fill="#ffffff" stroke="#e9ecef"/>`,
   ];
   for (const seg of lane.segments) {
     const sx = x(seg.from);

@@ -1,0 +1,95 @@
+/**
+ * `npm start` end to end at the small size: moto, the twin, a fleet, the built Lambdas on
+ * their schedule and both forced races. Asserts the report's figures, the exit code and
+ * that the SVG timeline is well-formed with one lane per runner.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { start, type StartOutcome } from '../../world/start';
+import { runnerCount, smallWorkload } from '../../world/workload';
+import { xmlProblems } from './svg-check';
+
+jest.setTimeout(150_000);
+
+let outcome: StartOutcome;
+let svgOnDisk: string;
+let printed: string[];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'world-start-'));
+  printed = [];
+  outcome = await start({ workload: smallWorkload(), svgPath: join(dir, 'timeline.svg'), print: (line) => printed.push(line) });
+  svgOnDisk = await readFile(outcome.svgPath, 'utf8');
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+it('completes every job, kills none and exits 0', () => {
+  const { report } = outcome;
+  expect(report.failures).toEqual([]);
+  expect(report.jobs.killed).toBe(0);
+  expect(report.jobs.cancelledByDeregistration).toBe(0);
+  expect(report.jobs.pending).toBe(0);
+  // The workload's jobs plus the two forced race jobs.
+  expect(report.jobs.total).toBe(smallWorkload().jobs.length + 2);
+  expect(report.jobs.completed).toBe(report.jobs.total);
+  expect(outcome.exitCode).toBe(0);
+});
+
+it('reclaims every runner it does not see shut itself down', () => {
+  const { runners } = outcome.report;
+  expect(runners.launched).toBeGreaterThanOrEqual(runnerCount(smallWorkload()));
+  expect(runners.stillRunning).toBe(0);
+  expect(runners.reclaimedByScaleDown + runners.reclaimedByOrphanCleanup + runners.selfTerminated).toBe(runners.launched);
+  // The runner left behind by its ephemeral registration is orphan-cleanup's.
+  expect(runners.reclaimedByOrphanCleanup).toBeGreaterThanOrEqual(1);
+  expect(runners.reclaimedByScaleDown).toBeGreaterThanOrEqual(1);
+  expect(outcome.report.idleRunnerMinutes).toBeGreaterThan(0);
+});
+
+it('spares both runners that got a job in a forced race, and their jobs complete', () => {
+  const races = outcome.report.forcedRaces;
+  expect(races.map((r) => r.kind).sort()).toEqual(['after-get', 'before-delete']);
+  const afterGet = races.find((r) => r.kind === 'after-get')!;
+  const beforeDelete = races.find((r) => r.kind === 'before-delete')!;
+  expect(afterGet.keptFor).toContain('race-job-evidence-before-delete');
+  expect(beforeDelete.keptFor).toContain('race-job-evidence-after-delete');
+  expect(races.map((r) => r.jobFate)).toEqual(['completed', 'completed']);
+  expect(outcome.report.racesCaught['race-job-evidence-after-delete']).toBeGreaterThanOrEqual(1);
+});
+
+it('counts the reaper calls by GitHub endpoint and AWS action', () => {
+  const { githubCalls, awsCalls, runners } = outcome.report;
+  const deletes = Object.entries(githubCalls.byEndpoint)
+    .filter(([endpoint]) => endpoint.startsWith('DELETE '))
+    .reduce((a, [, n]) => a + n, 0);
+  // Every scale-down reclaim and the forced DELETE race went through a DELETE.
+  expect(deletes).toBeGreaterThanOrEqual(runners.reclaimedByScaleDown + 1);
+  expect(githubCalls.byEndpoint['GET /orgs/{org}/actions/runners']).toBeGreaterThan(0);
+  expect(awsCalls.byAction['ec2:TerminateInstances']).toBeGreaterThanOrEqual(1);
+  expect(awsCalls.byAction['ec2:DescribeInstances']).toBeGreaterThan(0);
+  expect(awsCalls.total).toBe(Object.values(awsCalls.byAction).reduce((a, b) => a + b, 0));
+});
+
+it('writes a well-formed SVG timeline with a lane per runner and a legend', () => {
+  expect(svgOnDisk).toBe(outcome.svg);
+  expect(xmlProblems(svgOnDisk)).toEqual([]);
+  const laneIds = [...svgOnDisk.matchAll(/<g class="lane" data-instance-id="([^"]+)"/g)].map((m) => m[1]);
+  expect(laneIds).toHaveLength(outcome.report.runners.launched);
+  expect(new Set(laneIds).size).toBe(laneIds.length);
+  for (const id of outcome.report.forcedRaces.map((r) => r.instanceId)) expect(laneIds).toContain(id);
+  expect(svgOnDisk).toContain('class="legend"');
+  expect(svgOnDisk).toContain('class="axis"');
+});
+
+it('prints a progress line per reaper run and the report with the SVG path', () => {
+  const { scaleDown, orphanCleanup } = outcome.report.reaperRuns;
+  const runLines = printed.filter((l) => /^\s*\d+\.\ds\s+(scale-down|orphan-cleanup)\s/.test(l));
+  expect(runLines).toHaveLength(scaleDown + orphanCleanup);
+  expect(runLines.every((l) => /busy \d+ idle \d+ draining \d+ unregistered \d+ terminated \d+ \| jobs \d+\/\d+ done/.test(l))).toBe(true);
+  const report = printed[printed.length - 1]!;
+  expect(report).toContain(`Timeline: `);
+  expect(report).toContain('timeline.svg');
+  expect(report).toContain('OK: every job finished');
+});
