@@ -88,6 +88,17 @@ describe(`chaos comparison (seed ${seed})`, () => {
     expect(neverKilled).toEqual([]);
   });
 
+  it('ours without job hooks kills no job where GitHub refuses to delete a runner holding a job', () => {
+    // Under the atomic model GitHub's 422 is a sufficient guard on its own, so even without
+    // the hooks nothing may be killed; this is what catches a reaper that ignores a refusal.
+    // Under the lagging models ours with JOB_EVIDENCE=off is reported below, not judged.
+    const kills = GITHUB_MODELS.filter((m) => !m.lagging)
+      .map((m) => find(OURS_OFF, m.name))
+      .filter((r) => r.killedByTermination > 0)
+      .map((r) => `${r.model}: ${r.killedByTermination} jobs killed by termination (${replay})`);
+    expect(kills).toEqual([]);
+  });
+
   it('reports ours with JOB_EVIDENCE=off (not judged)', () => {
     const off = GITHUB_MODELS.map((m) => find(OURS_OFF, m.name));
     expect(off).toHaveLength(GITHUB_MODELS.length);
