@@ -134,10 +134,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
     const jobs = scheduleJobs(world, workload, startedAt, stopping.signal);
     const scaleUp = scaleUpLoop(world, workload, kinds, stopping.signal, say, startedAt);
 
+    // On Ctrl-C moto may die first (same process group): readings then fail quietly.
+    let lastSamples: LaneSample[] = [];
     const sample = async (): Promise<LaneSample[]> => {
-      const samples = await sampleLanes(world, kinds);
-      recorder.observe(samples, Date.now());
-      return samples;
+      try {
+        lastSamples = await sampleLanes(world, kinds);
+        recorder.observe(lastSamples, Date.now());
+      } catch (error) {
+        if (!stopping.signal.aborted) throw error;
+      }
+      return lastSamples;
     };
     const done = async (): Promise<boolean> => {
       if (!jobs.allEnqueued()) return false;
@@ -154,7 +160,16 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
         await sleep(offsetMs, stopping.signal);
         while (!stopping.signal.aborted) {
           const t0 = Date.now();
-          const run = fn === 'scale-down' ? await world.runScaleDown() : await world.runOrphanCleanup();
+          let run: ReaperRun;
+          try {
+            run = fn === 'scale-down' ? await world.runScaleDown() : await world.runOrphanCleanup();
+          } catch (error) {
+            if (!stopping.signal.aborted) failures.push(`${fn} run at ${secs(t0 - startedAt)} could not run: ${String(error)}`);
+            stopping.abort();
+            break;
+          }
+          // Interrupted meanwhile: the result is already being reported.
+          if (opts.signal?.aborted) break;
           const record: RunRecord = { fn, startedAt: t0, endedAt: Date.now(), run };
           runs.push(record);
           if (run.error) failures.push(`${fn} run at ${secs(t0 - startedAt)} failed: ${run.error}`);
@@ -198,7 +213,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const ledger = world.ledger.summary(endedAt);
     if (ledger.jobs.pending > 0 && !interrupted) failures.push(`${ledger.jobs.pending} jobs never ran`);
-    const stillRunning = (await sampleLanes(world, kinds)).filter((s) => s.state !== 'terminated');
+    const stillRunning = interrupted ? [] : (await sampleLanes(world, kinds)).filter((s) => s.state !== 'terminated');
     if (stillRunning.length > 0 && !interrupted) {
       failures.push(`${stillRunning.length} runners never reclaimed: ${stillRunning.map((s) => `${s.instanceId} (${s.state})`).join(', ')}`);
     }
@@ -266,7 +281,12 @@ async function scaleUpLoop(
       if (servedJobs.has(job.id) || now - job.queuedAt < workload.schedule.scaleUpAfterMs || signal.aborted) continue;
       servedJobs.add(job.id);
       const owner: TwinOwner = job.owner?.includes('/') ? { type: 'Repo', owner: job.owner } : { type: 'Org', owner: job.owner ?? 'acme' };
-      const [launched] = await world.fleet.launch({ owner, jit: true, hooks: true, onExit: 'terminate', hookDelayMs: 300, pollIntervalMs: 500 });
+      const [launched] = await world.fleet
+        .launch({ owner, jit: true, hooks: true, onExit: 'terminate', hookDelayMs: 300, pollIntervalMs: 500 })
+        .catch((error: unknown) => {
+          if (!signal.aborted) say(`scale-up failed for ${job.id}: ${String(error)}`);
+          return [];
+        });
       if (launched) {
         kinds.set(launched.instanceId, `${owner.type === 'Org' ? 'org' : 'repo'} ephemeral (scale-up)`);
         say(`${secs(now - startedAt).padStart(6)}  scale-up        launched ${launched.instanceId} for queued ${job.id}`);

@@ -3,7 +3,7 @@ import type { DemoReport } from './summary';
 
 const RACE_WHEN: Record<string, string> = {
   'after-get': "landed right after the reaper's GET said idle",
-  'before-delete': 'landed right before the DELETE (GitHub answered 204)',
+  'before-delete': 'landed right before the DELETE',
 };
 
 export function formatReport(r: DemoReport, svgPath?: string): string {
