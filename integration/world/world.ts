@@ -37,8 +37,13 @@ import {
 } from '../twin';
 
 export const REPO_ROOT = join(__dirname, '..', '..');
-export const SCALE_DOWN_ZIP = join(REPO_ROOT, 'lambda', 'dist', 'scale-down.zip');
-export const ORPHAN_CLEANUP_ZIP = join(REPO_ROOT, 'lambda', 'dist', 'orphan-cleanup.zip');
+/**
+ * Where the built zips are: lambda/dist, or RUNNER_REAPER_DIST_DIR (e.g. zips built from a
+ * deliberately broken copy of the sources, to see the end-to-end tests fail).
+ */
+export const DIST_DIR = process.env.RUNNER_REAPER_DIST_DIR || join(REPO_ROOT, 'lambda', 'dist');
+export const SCALE_DOWN_ZIP = join(DIST_DIR, 'scale-down.zip');
+export const ORPHAN_CLEANUP_ZIP = join(DIST_DIR, 'orphan-cleanup.zip');
 
 /** Settings that make the reaper act within seconds: no minimum ages, a 2 s settle. */
 export const FAST_REAPER_CONFIG: Readonly<Record<string, string>> = {

@@ -1,0 +1,44 @@
+/**
+ * CLI entry of the shared end-to-end scenario: `npx tsx integration/scenario/run.ts`.
+ * Configured by the environment (see config.ts and docs/e2e-in-a-fork.md); writes
+ * <SCENARIO_WORK_DIR>/report/scenario-report.json and exits 0 only when every step passed.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assembleWorld, reportDir } from './assemble';
+import { scenarioConfigFromEnv } from './config';
+import { runScenario } from './scenario';
+
+async function main(): Promise<number> {
+  const config = scenarioConfigFromEnv(process.env);
+  console.log(`scenario: github=${config.github} aws=${config.aws} runners=${config.runners} lambda=${config.lambda} label=${config.label}`);
+  const world = await assembleWorld(config);
+  let ok = false;
+  try {
+    const report = await runScenario(world, {
+      label: config.label,
+      environment: config.environment,
+      jobDurationSeconds: config.jobDurationSeconds,
+      timeouts: config.timeouts,
+      pollMs: config.github === 'real' ? 5000 : 250,
+      log: (line) => console.log(`${new Date().toISOString()} ${line}`),
+    });
+    ok = report.ok;
+    const dir = reportDir(config);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'scenario-report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    console.log(ok ? 'scenario passed' : `scenario FAILED: ${report.error}`);
+    for (const line of report.cleanup) console.log(`clean-up: ${line}`);
+  } finally {
+    await world.close();
+  }
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`scenario could not run: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,223 @@
+/**
+ * The end-to-end scenario, world-agnostic: "an idle runner is reclaimed, a busy one is
+ * spared, and orphan-cleanup reclaims the busy one after its job". `npm test` runs it
+ * against the twin, moto and simulated agents; the e2e workflow against GitHub, LocalStack
+ * and real actions/runner processes (integration/scenario/run.ts).
+ *
+ * 1. launch two instances tagged as scale-up would (runner name = instance id);
+ * 2. register an ephemeral JIT runner on each with the run's unique label, hooks installed;
+ * 3. dispatch one long job: the runner that takes it is the busy one, the other the idle one;
+ * 4. run scale-down until the idle instance is reclaimed (two sightings at least), then
+ *    assert: idle runner deregistered and instance terminated; job running, instance alive;
+ * 5. run both functions once more while the job runs: the busy instance stays;
+ * 6. wait for the job to end (it must succeed), run orphan-cleanup until the busy instance
+ *    is reclaimed;
+ * 7. always clean up what the scenario created (runners, job, instances, processes).
+ */
+import { randomBytes } from 'node:crypto';
+import { RUNNER_APPLICATION, TAG } from '../../lambda/src/core/tags';
+import { isLive } from './aws';
+import type { DispatchedJob, JobState, ReaperInvocation, RunnerProcess, ScenarioWorld } from './ports';
+
+export interface ScenarioOptions {
+  label: string;
+  environment: string;
+  jobDurationSeconds: number;
+  timeouts: { pickUp: number; reclaim: number; jobSlack: number };
+  /** Progress lines (default: none). */
+  log?: (line: string) => void;
+  /** Poll interval for waits, ms (default 1,000). */
+  pollMs?: number;
+}
+
+export interface ScenarioStep {
+  name: string;
+  ok: boolean;
+  at: string;
+  detail?: string;
+}
+
+export interface ScenarioReport {
+  ok: boolean;
+  world: string;
+  label: string;
+  startedAt: string;
+  finishedAt?: string;
+  idleInstance?: string;
+  busyInstance?: string;
+  jobConclusion?: string;
+  runs: { fn: 'scale-down' | 'orphan-cleanup'; at: string; result: ReaperInvocation }[];
+  steps: ScenarioStep[];
+  cleanup: string[];
+  error?: string;
+}
+
+class StepFailed extends Error {}
+
+export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): Promise<ScenarioReport> {
+  const log = opts.log ?? (() => {});
+  const pollMs = opts.pollMs ?? 1000;
+  const report: ScenarioReport = { ok: false, world: world.name, label: opts.label, startedAt: now(), runs: [], steps: [], cleanup: [] };
+  const step = (name: string, ok: boolean, detail?: string) => {
+    report.steps.push({ name, ok, at: now(), ...(detail ? { detail } : {}) });
+    log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` (${detail})` : ''}`);
+    if (!ok) throw new StepFailed(`${name}${detail ? `: ${detail}` : ''}`);
+  };
+  const created = { instances: [] as string[], runners: new Map<string, number>(), processes: [] as RunnerProcess[], job: undefined as DispatchedJob | undefined };
+  let jobState: JobState | undefined;
+
+  const invoke = async (fn: 'scale-down' | 'orphan-cleanup'): Promise<ReaperInvocation> => {
+    const result = fn === 'scale-down' ? await world.functions.scaleDown() : await world.functions.orphanCleanup();
+    report.runs.push({ fn, at: now(), result });
+    // A terminated machine takes its runner process with it.
+    await world.runners.sweep(world.instances);
+    log(`ran ${fn}: ${result.ok ? JSON.stringify(result.summary?.reasons ?? {}) : result.error}`);
+    step(`${fn} invocation returned`, result.ok, result.error);
+    return result;
+  };
+  const live = async (id: string) => isLive((await world.instances.describe(id)).state);
+
+  try {
+    // 1. Two instances, tagged as scale-up tags them.
+    const ids = await world.instances.launch(2, {
+      [TAG.application]: RUNNER_APPLICATION,
+      [TAG.environment]: opts.environment,
+      [TAG.owner]: world.registry.owner.owner,
+      [TAG.type]: world.registry.owner.type,
+      ...world.instanceTags,
+    });
+    created.instances.push(...ids);
+    step('launched two instances', true, ids.join(', '));
+
+    // 2. One ephemeral JIT runner per instance, named after it, hooks installed.
+    for (const instanceId of ids) {
+      const { runnerId, encodedJitConfig } = await world.registry.createJitRunner(instanceId, [opts.label]);
+      created.runners.set(instanceId, runnerId);
+      await world.instances.tag(instanceId, { [TAG.githubRunnerId]: String(runnerId) });
+      created.processes.push(await world.runners.start(instanceId, encodedJitConfig));
+    }
+    await waitUntil('both runners online', opts.timeouts.pickUp, pollMs, async () => {
+      for (const runnerId of created.runners.values()) if ((await world.registry.getRunner(runnerId))?.status !== 'online') return false;
+      return true;
+    });
+    step('two runners online', true, [...created.runners.values()].join(', '));
+
+    // 3. One long job: whichever runner takes it is the busy one.
+    const correlationId = `${opts.label}-${randomBytes(4).toString('hex')}`;
+    created.job = await world.jobs.dispatch({ label: opts.label, durationSeconds: opts.jobDurationSeconds, correlationId });
+    const job = created.job;
+    jobState = await waitFor('the job to be picked up', opts.timeouts.pickUp, pollMs, async () => {
+      const s = await world.jobs.state(job);
+      return s.status === 'queued' ? undefined : s;
+    });
+    const busy = jobState.runnerName;
+    step('the job was picked up by one of the runners', !!busy && ids.includes(busy), `runner ${busy ?? '(unknown)'}, ${jobState.status}`);
+    const idle = ids.find((id) => id !== busy)!;
+    report.busyInstance = busy!;
+    report.idleInstance = idle;
+    const busyInstance = busy!;
+    const tagged = await waitFor(`${TAG.job} on the busy instance`, opts.timeouts.pickUp, pollMs, async () => (await world.instances.describe(busyInstance)).tags[TAG.job]);
+    step('the job-started hook tagged the busy instance', true, `${TAG.job}=${tagged}`);
+
+    // 4. Scale-down until the idle instance is reclaimed.
+    const confirmation = await world.functions.idleConfirmationSeconds();
+    const deadline = Date.now() + opts.timeouts.reclaim * 1000;
+    let scaleDownRuns = 0;
+    for (;;) {
+      await invoke('scale-down');
+      scaleDownRuns++;
+      if (!(await live(idle))) break;
+      if (Date.now() >= deadline) step('the idle instance is reclaimed in time', false, `still running after ${scaleDownRuns} scale-down runs`);
+      await sleep(Math.max(1, confirmation + 1) * 1000);
+    }
+    step('the idle instance was reclaimed after a confirming sighting', scaleDownRuns >= 2, `${scaleDownRuns} scale-down runs`);
+    step('the idle runner is deregistered', (await world.registry.getRunner(created.runners.get(idle)!)) === undefined);
+    jobState = await world.jobs.state(job);
+    step('the busy job still runs', jobState.status === 'in_progress', `job ${jobState.status}; SCENARIO_JOB_DURATION_SECONDS may be too short`);
+    step('the busy instance lives', await live(busyInstance));
+
+    // 5. Both functions once more while the job runs: the busy instance stays.
+    await invoke('scale-down');
+    await invoke('orphan-cleanup');
+    jobState = await world.jobs.state(job);
+    step('the busy instance lives through another round while its job runs', (await live(busyInstance)) && jobState.status === 'in_progress', `job ${jobState.status}`);
+
+    // 6. The job ends and succeeds; orphan-cleanup reclaims the instance afterwards.
+    jobState = await waitFor('the job to end', opts.jobDurationSeconds + opts.timeouts.jobSlack, pollMs, async () => {
+      const s = await world.jobs.state(job);
+      return s.status === 'completed' ? s : undefined;
+    });
+    report.jobConclusion = jobState.status === 'completed' ? jobState.conclusion : undefined;
+    step('the busy job succeeded', report.jobConclusion === 'success', `conclusion ${report.jobConclusion}`);
+    step('the busy instance lived until its job ended', await live(busyInstance));
+    await waitUntil(`the job-completed hook to remove ${TAG.job}`, 60, pollMs, async () => !(TAG.job in (await world.instances.describe(busyInstance)).tags));
+    let orphanRuns = 0;
+    const orphanDeadline = Date.now() + opts.timeouts.reclaim * 1000;
+    for (;;) {
+      await invoke('orphan-cleanup');
+      orphanRuns++;
+      if (!(await live(busyInstance))) break;
+      if (Date.now() >= orphanDeadline) step('orphan-cleanup reclaims the busy instance in time', false, `still running after ${orphanRuns} orphan-cleanup runs`);
+      await sleep(Math.max(1, confirmation + 1) * 1000);
+    }
+    step('orphan-cleanup reclaimed the busy instance after its job', true, `${orphanRuns} orphan-cleanup runs`);
+    report.ok = true;
+  } catch (error) {
+    report.error = error instanceof StepFailed ? error.message : `${(error as Error).name}: ${(error as Error).message}`;
+    if (!(error instanceof StepFailed)) log(`FAIL ${report.error}`);
+  } finally {
+    await cleanUp(world, created, jobState, report);
+    report.finishedAt = now();
+  }
+  return report;
+}
+
+/** Removes what the scenario created; each part is tried even when another failed. */
+async function cleanUp(
+  world: ScenarioWorld,
+  created: { instances: string[]; runners: Map<string, number>; job: DispatchedJob | undefined },
+  jobState: JobState | undefined,
+  report: ScenarioReport,
+): Promise<void> {
+  const attempt = async (what: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      report.cleanup.push(`${what}: done`);
+    } catch (error) {
+      report.cleanup.push(`${what}: failed (${(error as Error).message})`);
+    }
+  };
+  const job = created.job;
+  if (job && jobState?.status !== 'completed') await attempt('cancel the job', () => world.jobs.cancel(job));
+  await attempt('stop the runner processes', () => world.runners.stopAll());
+  for (const [instanceId, runnerId] of created.runners) {
+    await attempt(`deregister runner ${runnerId} (${instanceId})`, () => world.registry.deleteRunner(runnerId));
+  }
+  await attempt('terminate the instances', async () => {
+    const left: string[] = [];
+    for (const id of created.instances) if (isLive((await world.instances.describe(id)).state)) left.push(id);
+    await world.instances.terminate(left);
+  });
+}
+
+async function waitFor<T>(what: string, seconds: number, pollMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new StepFailed(`timed out after ${seconds} s waiting for ${what}`);
+    await sleep(pollMs);
+  }
+}
+
+async function waitUntil(what: string, seconds: number, pollMs: number, probe: () => Promise<boolean>): Promise<void> {
+  await waitFor(what, seconds, pollMs, async () => ((await probe()) ? true : undefined));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function now(): string {
+  return new Date().toISOString();
+}
