@@ -108,7 +108,8 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     const job = created.job;
     jobState = await waitFor('the job to be picked up', opts.timeouts.pickUp, pollMs, async () => {
       const s = await world.jobs.state(job);
-      return s.status === 'queued' ? undefined : s;
+      // GitHub may report the job in progress a moment before it names the runner.
+      return s.status === 'queued' || !s.runnerName ? undefined : s;
     });
     const busy = jobState.runnerName;
     step('the job was picked up by one of the runners', !!busy && ids.includes(busy), `runner ${busy ?? '(unknown)'}, ${jobState.status}`);
@@ -133,14 +134,14 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     step('the idle instance was reclaimed after a confirming sighting', scaleDownRuns >= 2, `${scaleDownRuns} scale-down runs`);
     step('the idle runner is deregistered', (await world.registry.getRunner(created.runners.get(idle)!)) === undefined);
     jobState = await world.jobs.state(job);
-    step('the busy job still runs', jobState.status === 'in_progress', `job ${jobState.status}; SCENARIO_JOB_DURATION_SECONDS may be too short`);
+    step('the busy job still runs', jobState.status === 'in_progress', describeJob(jobState));
     step('the busy instance lives', await live(busyInstance));
 
     // 5. Both functions once more while the job runs: the busy instance stays.
     await invoke('scale-down');
     await invoke('orphan-cleanup');
     jobState = await world.jobs.state(job);
-    step('the busy instance lives through another round while its job runs', (await live(busyInstance)) && jobState.status === 'in_progress', `job ${jobState.status}`);
+    step('the busy instance lives through another round while its job runs', (await live(busyInstance)) && jobState.status === 'in_progress', describeJob(jobState));
 
     // 6. The job ends and succeeds; orphan-cleanup reclaims the instance afterwards.
     jobState = await waitFor('the job to end', opts.jobDurationSeconds + opts.timeouts.jobSlack, pollMs, async () => {
@@ -212,6 +213,12 @@ async function waitFor<T>(what: string, seconds: number, pollMs: number, probe: 
 
 async function waitUntil(what: string, seconds: number, pollMs: number, probe: () => Promise<boolean>): Promise<void> {
   await waitFor(what, seconds, pollMs, async () => ((await probe()) ? true : undefined));
+}
+
+function describeJob(state: JobState): string {
+  if (state.status !== 'completed') return `job ${state.status}`;
+  const hint = state.conclusion === 'success' ? '; SCENARIO_JOB_DURATION_SECONDS may be too short' : '';
+  return `job completed with conclusion ${state.conclusion}${hint}`;
 }
 
 function sleep(ms: number): Promise<void> {
