@@ -145,12 +145,11 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       }
       return lastSamples;
     };
+    /** Samples the fleet (the timeline's resolution) and tells whether the story is over. */
     const done = async (): Promise<boolean> => {
-      if (!jobs.allEnqueued()) return false;
-      const s = world.ledger.summary(Date.now());
-      const pending = s.jobs.pending > 0;
       const samples = await sample();
-      return !pending && samples.every((x) => x.state === 'terminated');
+      if (!jobs.allEnqueued() || world.ledger.summary(Date.now()).jobs.pending > 0) return false;
+      return samples.every((x) => x.state === 'terminated');
     };
 
     await sample();
