@@ -375,10 +375,17 @@ async function sampleLanes(world: LocalWorld, kinds: Map<string, string>): Promi
   });
 }
 
+/**
+ * Instances terminated by `fn`. Both functions run on their own schedules, so a draining
+ * instance can be terminated by both at about the same time (harmless: it has no job);
+ * it counts for the run that finished first.
+ */
 function terminatedBy(runs: RunRecord[], fn: RunRecord['fn']): string[] {
-  return runs
-    .filter((r) => r.fn === fn)
-    .flatMap((r) => r.run.outcomes.filter((o) => o.result === 'terminated').map((o) => o.instanceId));
+  const first = new Map<string, RunRecord['fn']>();
+  for (const r of [...runs].sort((a, b) => a.endedAt - b.endedAt)) {
+    for (const o of r.run.outcomes) if (o.result === 'terminated' && !first.has(o.instanceId)) first.set(o.instanceId, r.fn);
+  }
+  return [...first.entries()].filter(([, by]) => by === fn).map(([id]) => id);
 }
 
 function progressLine(record: RunRecord, startedAt: number, samples: LaneSample[], ledger: LedgerSummary): string {
