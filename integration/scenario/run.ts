@@ -13,6 +13,19 @@ async function main(): Promise<number> {
   const config = scenarioConfigFromEnv(process.env);
   console.log(`scenario: github=${config.github} aws=${config.aws} runners=${config.runners} lambda=${config.lambda} label=${config.label}`);
   const world = await assembleWorld(config);
+  // A cancelled workflow run signals us: stop the runner processes (they run in process
+  // groups of their own) before going; the workflow's clean-up steps do the rest.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.error(`scenario: ${signal}, stopping runner processes`);
+      void world.runners
+        .stopAll()
+        .catch(() => undefined)
+        .then(() => world.close())
+        .catch(() => undefined)
+        .finally(() => process.exit(130));
+    });
+  }
   let ok = false;
   try {
     const report = await runScenario(world, {

@@ -166,6 +166,7 @@ export class LocalWorld {
     twin.hooks.clear();
     twin.faults.clear();
     twin.limits.configure({ primary: { ...DEFAULT_PRIMARY_LIMIT }, secondary: null });
+    twin.limits.reset();
     twin.dispatcher.setSwitches({ ...DEFAULT_SWITCHES });
     twin.log.clear();
     this.round++;

@@ -74,13 +74,13 @@ it('a job started before the GET while the busy flag lags: the tag re-read befor
 
 it('a job assigned between the GET and the DELETE: GitHub refuses the DELETE (422) and the instance stays', async () => {
   const w = world();
-  const victim = await idleRunnerAboutToBeReclaimed(w);
+  // A job-started hook that fires after the tag re-read (still inside the settle): the DELETE is what sees the job.
+  const victim = await idleRunnerAboutToBeReclaimed(w, { hookDelayMs: 1_500 });
   const hook = w.twin.after(runnerRoute(w, victim, 'GET'), () => assign(w, victim, 'get-to-delete', 3_000, false), { times: 1 });
 
   const run = await w.runScaleDown();
   expectReturned(run);
   expect(hook.calls).toBe(1);
-  // The job-started hook fires 300 ms after the job starts, later than the tag re-read.
   expect(outcomeOf(run, victim)).toEqual({ result: 'kept', reason: 'race-delete-refused' });
   expect(w.twin.log.filter('DELETE', ROUTES.orgRunner).map((e) => e.status)).toEqual([422]);
   expect((await w.instance(victim)).tags[TAG.drainingSince]).toBeUndefined();
