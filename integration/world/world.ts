@@ -5,14 +5,18 @@
  * moto. End-to-end tests, the shared scenario, `npm start` and the apply tests build on it.
  *
  * ```ts
- * const world = await LocalWorld.start({ moto });            // moto shared per test file
- * await world.fleet.launch({ count: 2, owner: world.org });
+ * const world = await LocalWorld.start({ moto });            // a started moto, shared per test file (or none: the world starts one)
+ * await world.reset();                                        // per test: clean moto and twin, fresh org, warm functions kept
+ * await world.fleet.launch({ count: 2, owner: world.org, ...FAST_AGENT });
  * await world.runScaleDown();                                 // first idle sighting
  * const run = await world.runScaleDown();                     // reclaims; agents of terminated instances die
  * expect(run.summary?.terminated).toBe(2);
- * expect(world.ledger.harmedJobs()).toEqual([]);
+ * expect(world.harmedJobs()).toEqual([]);                     // this round's jobs killed or cancelled
  * await world.stop();
  * ```
+ *
+ * Other configurations (DRY_RUN, a bad variable, a short timeout) get their own process
+ * with `world.startFunction(which, { env })` and run through `world.run(fn)`.
  *
  * The Lambda processes run on real time, so the world defaults to a RealClock; the agents'
  * hook delay must stay below SETTLE_SECONDS for job evidence to land inside the settle.
