@@ -325,7 +325,8 @@ function armRaces(
       say(`${secs(Date.now() - startedAt).padStart(6)}  race            ${job.id} lands on ${runner.instanceId} ${when}`);
       recorder.mark({ instanceId: runner.instanceId!, at: Date.now(), label: `${job.id}: a job ${when}` });
       const agent = world.fleet.agent(runner.instanceId!);
-      const deadline = Date.now() + 3000;
+      // Normally under a second; generous so a loaded machine still plays the race as written.
+      const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && !(agent?.state === 'busy' && (await hasJobTag(world, runner.instanceId!)))) {
         await new Promise((r) => setTimeout(r, 100));
       }
