@@ -128,7 +128,15 @@ async function runOne(options: BenchOptions, size: number, strategy: BenchStrate
     twin.dispatcher.setSwitches({ offlineAfterMs: Number.MAX_SAFE_INTEGER, busyFlagDelayMs: 0 });
     await putGitHubAppParameters(motoSsm(moto.url), { appId: twin.appId, privateKeyBase64: twin.privateKeyBase64 });
     const setupEc2 = motoEc2(moto.url);
-    const fleet = await seedBenchFleet({ ec2: setupEc2, dispatcher: twin.dispatcher, owner: OWNER, environment: ENVIRONMENT, size });
+    const fleet = await seedBenchFleet({
+      ec2: setupEc2,
+      dispatcher: twin.dispatcher,
+      owner: OWNER,
+      environment: ENVIRONMENT,
+      size,
+      ...(options.progress ? { progress: (line: string) => options.progress!(`size ${size}, strategy ${strategy}: ${line}`) } : {}),
+    });
+    options.progress?.(`size ${size}, strategy ${strategy}: running one cycle`);
     twin.faults.addLatency(options.latencyMs);
     twin.log.clear();
     counter.reset();
