@@ -46,7 +46,28 @@ export function decodePrivateKey(stored: string, parameterName: string): string 
 export function ssmCredentials(
   app: Config['githubApp'],
   maxAge = CREDENTIAL_MAX_AGE_SECONDS,
+  now: () => number = Date.now,
 ): CredentialSource {
+  const read = readCredentials(app, maxAge);
+  // Every GitHub request asks for the credentials. Share one read among all callers
+  // that ask while it is in flight, and its answer until maxAge: when Powertools' cache
+  // expires in the middle of a batch, thousands of concurrent requests would otherwise
+  // each send their own GetParameter calls.
+  let shared: { value: Promise<GitHubAppCredentials>; readAt: number } | undefined;
+  return () => {
+    if (!shared || now() - shared.readAt >= maxAge * 1000) {
+      const value = read();
+      shared = { value, readAt: now() };
+      // A failed read is not shared beyond its own callers: the next request retries.
+      value.catch(() => {
+        if (shared?.value === value) shared = undefined;
+      });
+    }
+    return shared.value;
+  };
+}
+
+function readCredentials(app: Config['githubApp'], maxAge: number): CredentialSource {
   return async () => {
     const [appId, keyBase64, installation] = await Promise.all([
       readSecret(app.appIdParameter, maxAge),

@@ -35,6 +35,25 @@ describe('ssmCredentials', () => {
     expect(calls.every((c) => c.WithDecryption === true)).toBe(true);
   });
 
+  it('shares one read among concurrent callers, even after the cache expired', async () => {
+    serve({ [names.appIdParameter]: '7', [names.keyBase64Parameter]: testPrivateKey() });
+    let clock = 0;
+    const source = ssmCredentials({ appIdParameter: names.appIdParameter, keyBase64Parameter: names.keyBase64Parameter }, 300, () => clock);
+    await Promise.all(Array.from({ length: 500 }, () => source()));
+    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    clock = 301_000; // past maxAge: one new read for the whole burst
+    await Promise.all(Array.from({ length: 500 }, () => source()));
+    expect(ssm.commandCalls(GetParameterCommand).length).toBeLessThanOrEqual(4);
+  });
+
+  it('retries after a failed read instead of sharing the failure', async () => {
+    serve({}); // ParameterNotFound: nothing to cache
+    const source = ssmCredentials({ appIdParameter: names.appIdParameter, keyBase64Parameter: names.keyBase64Parameter }, 300, () => 0);
+    await expect(source()).rejects.toThrow('cannot read SSM parameter');
+    serve({ [names.appIdParameter]: '8', [names.keyBase64Parameter]: testPrivateKey() });
+    await expect(source()).resolves.toMatchObject({ appId: '8' });
+  });
+
   it('reads the optional installation id', async () => {
     serve({ [names.appIdParameter]: '1', [names.keyBase64Parameter]: testPrivateKey(), [names.installationIdParameter]: '99' });
     await expect(ssmCredentials(names)()).resolves.toMatchObject({ installationId: 99 });
