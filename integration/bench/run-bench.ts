@@ -18,7 +18,7 @@ import { scheduledEvent, startFunction } from '../lambda-runtime';
 import { DEFAULT_APP_PARAMETER_NAMES, motoClientConfig, motoEc2, motoEnv, motoSsm, putGitHubAppParameters, type MotoServer } from '../moto';
 import { BusyThenDeleteStrategy, DeleteFirstStrategy, DeleteRecheckStrategy, type ReclaimStrategy } from '../strategies';
 import { GitHubTwin, RealClock, type TwinOwner } from '../twin';
-import { AwsCallCounter } from './aws-counter';
+import { AwsCallCounter } from '../moto/aws-call-counter';
 import { seedBenchFleet } from './fleet';
 
 export const OURS = 'ours';
@@ -190,7 +190,7 @@ async function runOne(options: BenchOptions, size: number, strategy: BenchStrate
       busyTerminated: fleet.busy.filter((id) => ended.has(id)).length,
       githubCalls: twin.log.counts(),
       githubTotal: twin.log.size,
-      awsCalls: { ...counter.counts },
+      awsCalls: counter.byAction(),
       awsTotal: counter.total,
       peakRssMb,
       ...(error ? { error } : {}),

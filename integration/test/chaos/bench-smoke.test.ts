@@ -48,7 +48,7 @@ describe('bench smoke (10 runners)', () => {
         busyTerminated: 0,
         githubCalls: expect.objectContaining({ 'DELETE /orgs/{org}/actions/runners/{runner_id}': 5 }),
         githubTotal: expect.any(Number),
-        awsCalls: expect.objectContaining({ 'EC2.TerminateInstances': 1 }),
+        awsCalls: expect.objectContaining({ 'ec2:TerminateInstances': 1 }),
         awsTotal: expect.any(Number),
         peakRssMb: row.strategy === 'ours' ? expect.any(Number) : null,
       });

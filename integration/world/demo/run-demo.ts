@@ -12,7 +12,7 @@ import type { LedgerSummary } from '../../ledger';
 import { LocalWorld, type ReaperRun } from '../world';
 import { type DemoWorkload, type PlannedRace } from '../workload';
 import { TimelineRecorder, type LaneSample, type LaneState, type Timeline } from '../report/timeline';
-import { AwsCallCounter } from './aws-call-counter';
+import { AwsCallCounter } from '../../moto/aws-call-counter';
 
 /**
  * What GitHub does, as twin switches:

@@ -1,7 +1,8 @@
 /**
- * A counting pass-through in front of moto for the Lambda processes: moto keeps no
- * request log we can read, and the report wants the reaper's AWS calls by action. The
- * runner agents talk to moto directly, so only the reaper's calls are counted.
+ * A counting pass-through in front of moto: moto keeps no request log we can read, and
+ * `npm start`'s report and `npm run bench` want the reaper's AWS calls by action without
+ * touching the code measured. Point only the process under test at it (the runner agents
+ * talk to moto directly, so only the reaper's calls are counted).
  *
  * It also records which instances each TerminateInstances named, and when, which gives
  * the timeline exact termination times.
@@ -49,6 +50,12 @@ export class AwsCallCounter {
     if (!server) return;
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Forget what was counted so far (between bench rounds). */
+  reset(): void {
+    this.counts.clear();
+    this.terminations.length = 0;
   }
 
   /** Calls per `service:Action`, e.g. `ec2:DescribeInstances`. */
