@@ -8,10 +8,13 @@ import type { Config } from '../../src/config/schema';
 import { RUNNER_APPLICATION, TAG } from '../../src/core/tags';
 import {
   ownerKey,
+  type Action,
+  type Decision,
   type InstanceView,
   type OwnerKey,
   type OwnerRef,
   type OwnerRunners,
+  type ReasonCode,
   type RunnerView,
   type Snapshot,
 } from '../../src/core/types';
@@ -150,4 +153,20 @@ export function registered(
 ): { instance: InstanceView; runner: RunnerView } {
   const i = instance(instanceOverrides);
   return { instance: i, runner: runner({ for: i, ...runnerOverrides }) };
+}
+
+/** What a table row expects of one decision. */
+export interface Expected {
+  action: Action;
+  reason: ReasonCode;
+  setTags?: Record<string, string>;
+  removeTags?: string[];
+}
+
+/** Action, reason and bookkeeping exactly as expected, and a one-sentence message. */
+export function expectDecision(d: Decision, e: Expected): void {
+  expect({ action: d.action, reason: d.reason }).toEqual({ action: e.action, reason: e.reason });
+  expect(d.setTags).toEqual(e.setTags);
+  expect(d.removeTags === undefined ? undefined : [...d.removeTags].sort()).toEqual(e.removeTags?.slice().sort());
+  expect(d.message).toMatch(/^\S.*\.$/);
 }

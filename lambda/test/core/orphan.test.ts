@@ -1,8 +1,8 @@
 import type { Config } from '../../src/config/schema';
 import { decideOrphans } from '../../src/core/orphan';
 import { TAG } from '../../src/core/tags';
-import type { Action, Decision, InstanceView, OwnerRunners, ReasonCode, RunnerView } from '../../src/core/types';
-import { ago, failedListing, instance, isoAgo, listing, NOW, ORG, REPO, runner, snapshot } from './fixtures';
+import type { Decision, InstanceView, OwnerRunners, RunnerView } from '../../src/core/types';
+import { ago, expectDecision, failedListing, instance, isoAgo, listing, NOW, ORG, REPO, runner, snapshot, type Expected } from './fixtures';
 
 const NOW_ISO = NOW.toISOString();
 const HOOKS: Partial<Config> = {
@@ -23,13 +23,6 @@ interface Case {
   config?: Partial<Config>;
 }
 
-interface Expected {
-  action: Action;
-  reason: ReasonCode;
-  setTags?: Record<string, string>;
-  removeTags?: string[];
-}
-
 function decideOne(c: Case, mode: Partial<Config>): Decision {
   const i = instance({
     tags: c.tags ?? {},
@@ -44,13 +37,6 @@ function decideOne(c: Case, mode: Partial<Config>): Decision {
   expect(decisions).toHaveLength(1);
   expect(decisions[0]!.instanceId).toBe(i.id);
   return decisions[0]!;
-}
-
-function expectDecision(d: Decision, e: Expected): void {
-  expect({ action: d.action, reason: d.reason }).toEqual({ action: e.action, reason: e.reason });
-  expect(d.setTags).toEqual(e.setTags);
-  expect(d.removeTags === undefined ? undefined : [...d.removeTags].sort()).toEqual(e.removeTags?.slice().sort());
-  expect(d.message).toMatch(/^\S.*\.$/);
 }
 
 const firstSighting = { [TAG.orphan]: 'true', [TAG.orphanSince]: NOW_ISO };

@@ -1,8 +1,8 @@
 import type { Config } from '../../src/config/schema';
 import { decideScaleDown } from '../../src/core/scale-down';
 import { TAG } from '../../src/core/tags';
-import type { Action, Decision, InstanceView, OwnerRunners, ReasonCode, RunnerView } from '../../src/core/types';
-import { ago, failedListing, instance, isoAgo, listing, NOW, ORG, REPO, runner, snapshot } from './fixtures';
+import type { Decision, InstanceView, OwnerRunners, ReasonCode, RunnerView } from '../../src/core/types';
+import { ago, expectDecision, failedListing, instance, isoAgo, listing, NOW, ORG, REPO, runner, snapshot, type Expected } from './fixtures';
 
 const NOW_ISO = NOW.toISOString();
 const HOOKS: Partial<Config> = { jobEvidence: 'hooks', idleConfirmationSeconds: 60, minimumRunningTimeMinutes: 5 };
@@ -16,13 +16,6 @@ interface Case {
   runner?: Partial<RunnerView> | 'none';
   listingOf?: 'failed' | 'missing';
   config?: Partial<Config>;
-}
-
-interface Expected {
-  action: Action;
-  reason: ReasonCode;
-  setTags?: Record<string, string>;
-  removeTags?: string[];
 }
 
 /** Decide one instance with its runner (unless told otherwise) under the given config. */
@@ -40,13 +33,6 @@ function decideOne(c: Case, mode: Partial<Config> = HOOKS): Decision {
   expect(decisions).toHaveLength(1);
   expect(decisions[0]!.instanceId).toBe(i.id);
   return decisions[0]!;
-}
-
-function expectDecision(d: Decision, e: Expected): void {
-  expect({ action: d.action, reason: d.reason }).toEqual({ action: e.action, reason: e.reason });
-  expect(d.setTags).toEqual(e.setTags);
-  expect(d.removeTags === undefined ? undefined : [...d.removeTags].sort()).toEqual(e.removeTags?.slice().sort());
-  expect(d.message).toMatch(/^\S.*\.$/);
 }
 
 const confirmedIdle = { [TAG.idleSince]: isoAgo({ minutes: 10 }) };
