@@ -73,12 +73,12 @@ export class MemoryEc2 implements Ec2Port {
   }
 
   // ------------------------------------------------------------ Ec2Port
-  async listRunnerInstances(environment: string): Promise<InstanceListing> {
+  async listRunnerInstances(environments: readonly string[]): Promise<InstanceListing> {
     const instances = [...this.instances.values()]
       .filter(
         (i) =>
           (i.state === 'pending' || i.state === 'running') &&
-          i.tags[TAG.environment] === environment &&
+          environments.includes(i.tags[TAG.environment] ?? '') &&
           i.tags[TAG.application] === RUNNER_APPLICATION,
       )
       .map(view);

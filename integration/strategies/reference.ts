@@ -23,7 +23,7 @@ const MINUTE_MS = 60_000;
 
 /** The instances of the environment and their runners (by name ending with the instance id). */
 async function readFleet(ports: StrategyPorts, env: ExecutorEnv) {
-  const { instances } = await ports.ec2.listRunnerInstances(env.config.environment);
+  const { instances } = await ports.ec2.listRunnerInstances(env.config.environments);
   const owners = new Map<string, OwnerRef>();
   for (const i of instances) {
     const owner = ownerOf(i);
@@ -60,7 +60,7 @@ abstract class ReferenceStrategy implements ReclaimStrategy {
 
   async scaleDown(ports: StrategyPorts, env: ExecutorEnv): Promise<CycleStats> {
     const now = env.now().getTime();
-    const minimumMs = env.config.minimumRunningTimeMinutes * MINUTE_MS;
+    const minimumMs = env.config.minimumRunningTimeMinutes.linux * MINUTE_MS;
     const candidates = (await readFleet(ports, env)).filter(
       (c): c is Candidate => !!c.runner && !c.runner.busy && now - c.instance.launchTime.getTime() >= minimumMs,
     );

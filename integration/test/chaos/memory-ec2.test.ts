@@ -10,7 +10,7 @@ describe('MemoryEc2', () => {
     const a = ec2.launch(tags);
     const b = ec2.launch(tags);
     ec2.setState(a, 'running');
-    expect((await ec2.listRunnerInstances('chaos')).instances.map((i) => i.id)).toEqual([a, b]);
+    expect((await ec2.listRunnerInstances(['chaos'])).instances.map((i) => i.id)).toEqual([a, b]);
 
     const result = await ec2.terminate([a, 'i-unknown']);
     expect(result.terminated).toEqual([a]);
@@ -18,7 +18,7 @@ describe('MemoryEc2', () => {
     await ec2.terminate([a]);
     expect(ended).toEqual([a]);
     expect(ec2.stateOf(a)).toBe('shutting-down');
-    expect((await ec2.listRunnerInstances('chaos')).instances.map((i) => i.id)).toEqual([b]);
+    expect((await ec2.listRunnerInstances(['chaos'])).instances.map((i) => i.id)).toEqual([b]);
     expect((await ec2.describeByIds([a])).get(a)?.state).toBe('shutting-down');
   });
 

@@ -67,9 +67,9 @@ export function parseInstance(raw: Instance): Parsed {
 export class Ec2Adapter implements Ec2Port {
   constructor(private readonly client: EC2Client = new EC2Client({})) {}
 
-  async listRunnerInstances(environment: string): Promise<InstanceListing> {
+  async listRunnerInstances(environments: readonly string[]): Promise<InstanceListing> {
     const filters: Filter[] = [
-      { Name: `tag:${TAG.environment}`, Values: [environment] },
+      { Name: `tag:${TAG.environment}`, Values: [...environments] },
       { Name: `tag:${TAG.application}`, Values: [RUNNER_APPLICATION] },
       { Name: 'instance-state-name', Values: ['pending', 'running'] },
     ];

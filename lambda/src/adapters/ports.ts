@@ -1,9 +1,13 @@
 /**
- * The two ports the executors and handlers talk through. The EC2 and GitHub adapters
- * implement them; tests can implement them too. Every method either answers or throws:
- * classification into keep/act is the executors' job, never the adapters'.
+ * The ports the executors, handlers and the plan command talk through. The EC2, GitHub
+ * and SSM adapters implement them; tests can implement them too. Every method either
+ * answers or throws (or, where it says so, classifies): deciding keep/act is the
+ * executors' job, never the adapters'.
+ *
+ * Reads and writes are separate interfaces so that a read-only caller (`runner-reaper
+ * plan`) is built from adapters that have no write method at all.
  */
-import type { DeleteOutcome, InstanceView, OwnerRef, RunnerRead, RunnerView } from '../core';
+import type { DeleteOutcome, InstanceView, OwnerRef, ProbeRead, RunnerRead, RunnerView } from '../core';
 
 /** An instance EC2 described but the reaper cannot read safely (never acted on). */
 export interface MalformedInstance {
@@ -18,17 +22,20 @@ export interface InstanceListing {
 
 export interface TerminateResult {
   terminated: string[];
-  failed: { instanceId: string; error: string }[];
+  failed: { instanceId: string; error: string; code?: string }[];
 }
 
-export interface Ec2Port {
-  /** Runner instances of one environment in state pending or running, all pages. */
-  listRunnerInstances(environment: string): Promise<InstanceListing>;
+export interface Ec2ReadPort {
+  /** Runner instances of these environments in state pending or running, all pages. */
+  listRunnerInstances(environments: readonly string[]): Promise<InstanceListing>;
   /**
    * Fresh read of the given instances, any state. An id missing from the map is gone
    * (or unreadable): callers keep it. Throws when EC2 cannot be read at all.
    */
   describeByIds(ids: readonly string[]): Promise<Map<string, InstanceView>>;
+}
+
+export interface Ec2WritePort {
   /** CreateTags, in batches. Throws on the first failed batch. */
   setTags(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void>;
   /** DeleteTags (keys only), in batches. Throws on the first failed batch. */
@@ -37,11 +44,39 @@ export interface Ec2Port {
   terminate(ids: readonly string[]): Promise<TerminateResult>;
 }
 
-export interface GitHubPort {
+export type Ec2Port = Ec2ReadPort & Ec2WritePort;
+
+export interface GitHubReadPort {
   /** Every registered runner of the owner, all pages. Throws on any error or malformed page. */
   listRunners(owner: OwnerRef): Promise<RunnerView[]>;
   /** One GET, classified. Never throws. */
   getRunner(owner: OwnerRef, runnerId: number): Promise<RunnerRead>;
+}
+
+export interface GitHubWritePort {
   /** One DELETE, never retried, classified. Never throws. */
   deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome>;
 }
+
+export type GitHubPort = GitHubReadPort & GitHubWritePort;
+
+/** Systems Manager, read side: which instances could be probed. */
+export interface ProbeAvailabilityPort {
+  /**
+   * The ids among `ids` whose SSM agent is online (DescribeInstanceInformation, PingStatus
+   * Online) on a platform the probe document supports. Throws when SSM cannot be read.
+   */
+  onlineInstances(ids: readonly string[]): Promise<ReadonlySet<string>>;
+}
+
+/** Systems Manager, run side: the probe itself (SendCommand runs a document on the instances). */
+export interface ProbeRunPort {
+  /**
+   * One SendCommand for all `ids` (in batches of at most 50, SSM's limit), answers
+   * collected until the deadline. Never throws: every id gets a ProbeRead, and an id with
+   * no usable answer gets `{ kind: 'error' }`.
+   */
+  probe(ids: readonly string[]): Promise<Map<string, ProbeRead>>;
+}
+
+export type ProbePort = ProbeAvailabilityPort & ProbeRunPort;

@@ -33,7 +33,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   return {
-    environment: e.ENVIRONMENT,
+    environments: [e.ENVIRONMENT],
     githubApp: {
       appIdParameter: e.PARAMETER_GITHUB_APP_ID_NAME,
       keyBase64Parameter: e.PARAMETER_GITHUB_APP_KEY_BASE64_NAME,
@@ -42,10 +42,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         : {}),
     },
     githubApiUrl: e.GITHUB_API_URL,
-    minimumRunningTimeMinutes: e.MINIMUM_RUNNING_TIME_IN_MINUTES,
+    minimumRunningTimeMinutes: {
+      linux: e.MINIMUM_RUNNING_TIME_IN_MINUTES,
+      windows: e.MINIMUM_RUNNING_TIME_IN_MINUTES,
+      macos: e.MINIMUM_RUNNING_TIME_IN_MINUTES,
+    },
     runnerBootTimeMinutes: e.RUNNER_BOOT_TIME_IN_MINUTES,
     idleConfirmationSeconds: e.IDLE_CONFIRMATION_SECONDS,
     idleConfig: e.IDLE_CONFIG,
+    idlePoolScope: 'owner',
     maxJobDurationMinutes: e.MAX_JOB_DURATION_MINUTES,
     jobEvidence: e.JOB_EVIDENCE,
     settleSeconds: e.SETTLE_SECONDS,

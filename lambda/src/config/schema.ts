@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { CronExpressionParser } from 'cron-parser';
+import type { RunnerOs } from '../core/types';
 
 const nonNegativeInt = (name: string, fallback: number) =>
   z
@@ -121,7 +122,7 @@ export const envSchema = z.object({
   IDLE_CONFIG: idleConfig,
   MAX_JOB_DURATION_MINUTES: positiveInt('MAX_JOB_DURATION_MINUTES', 360, 60 * 24 * 35),
   JOB_EVIDENCE: z
-    .enum(['hooks', 'off'], { message: 'JOB_EVIDENCE must be "hooks" or "off"' })
+    .enum(['auto', 'hooks', 'off'], { message: 'JOB_EVIDENCE must be "auto", "hooks" or "off"' })
     .optional()
     .transform((v) => v ?? 'off'),
   SETTLE_SECONDS: nonNegativeInt('SETTLE_SECONDS', 15),
@@ -133,20 +134,36 @@ export type Env = z.input<typeof envSchema>;
 
 /** The validated configuration every module receives. */
 export interface Config {
-  environment: string;
+  /** The `ghr:environment` values this deployment owns (one or more; ENVIRONMENT or ENVIRONMENTS). */
+  environments: readonly string[];
   githubApp: {
     appIdParameter: string;
     keyBase64Parameter: string;
     installationIdParameter?: string;
   };
   githubApiUrl: string;
-  minimumRunningTimeMinutes: number;
+  /** Never reclaim an instance younger than this, per runner OS (github-aws-runners: 5 / 15 / 20). */
+  minimumRunningTimeMinutes: Readonly<Record<RunnerOs, number>>;
   runnerBootTimeMinutes: number;
   idleConfirmationSeconds: number;
   idleConfig: IdleWindow[];
+  /** Whether an idle pool is kept per GitHub owner or per environment (github-aws-runners keeps one per environment). */
+  idlePoolScope: 'owner' | 'environment';
   maxJobDurationMinutes: number;
-  /** `hooks`: instances carry the job-hook tags. `off`: no machine evidence, be conservative. */
-  jobEvidence: 'hooks' | 'off';
+  /**
+   * Which machine evidence to trust, per instance (docs/design.md, "Machine evidence"):
+   * `auto`: hook tags where the `ghr:job-hooks` marker is present, else the SSM probe where
+   * the instance is online in SSM, else conservative; `hooks`: hook tags only where the
+   * marker is present, else conservative; `off`: conservative everywhere.
+   */
+  jobEvidence: 'auto' | 'hooks' | 'off';
+  /** The SSM probe; undefined when it is turned off. */
+  probe?: {
+    /** Name of the SSM document the module creates. */
+    documentName: string;
+    /** Deadline for all answers of one probe round. */
+    timeoutSeconds: number;
+  };
   /** Pause between deregistration and re-check, once per batch. */
   settleSeconds: number;
   githubConcurrency: number;

@@ -29,13 +29,14 @@ export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
   }
   // Discovery filters on these tags already; checking again means a wrong filter can
   // never make the core act on someone else's instance.
-  if (tags[TAG.application] !== RUNNER_APPLICATION || tags[TAG.environment] !== snapshot.config.environment) {
+  const environment = tags[TAG.environment];
+  if (tags[TAG.application] !== RUNNER_APPLICATION || environment === undefined || !snapshot.config.environments.includes(environment)) {
     return {
       passed: false,
       decision: keep(
         instance,
         'malformed-tags',
-        `Kept: ${TAG.application}/${TAG.environment} do not say it is a runner of environment ${snapshot.config.environment}.`,
+        `Kept: ${TAG.application}/${TAG.environment} do not say it is a runner of ${snapshot.config.environments.join(', ')}.`,
       ),
     };
   }

@@ -3,6 +3,7 @@ export * from './types';
 export * from './tags';
 export { parseTagTime, isOldEnough } from './time';
 export { ownerOf, findRunner } from './match';
+export { runnerOsOf } from './os';
 export { hasJobEvidence, hasBypass, hasMalformedJobTimes, jobActivityAfter } from './evidence';
 export { isWindowActive, activeIdleWindow, idlePoolSize, selectIdlePoolKeepers, type EvictionStrategy } from './idle-pool';
 export { decideScaleDown, idleConfirmationMs } from './scale-down';

@@ -4,6 +4,7 @@
  */
 import { hasBypass, hasJobEvidence, jobActivityAfter } from './evidence';
 import { TAG } from './tags';
+import type { Config } from '../config/schema';
 import type { Decision, InstanceView, ReasonCode, RunnerRead } from './types';
 
 export interface SettleJudgementInput {
@@ -14,7 +15,7 @@ export interface SettleJudgementInput {
   runnerRead: RunnerRead | undefined;
   /** When the mark was made (draining-since for scale-down, the decision for orphans). */
   markedAt: Date;
-  jobEvidence: 'hooks' | 'off';
+  jobEvidence: Config['jobEvidence'];
 }
 
 export interface SettleJudgement {
@@ -69,7 +70,7 @@ export function judgeBeforeDelete(
   decision: Decision,
   read: RunnerRead,
   fresh: InstanceView | undefined,
-  jobEvidence: 'hooks' | 'off' = 'hooks',
+  jobEvidence: Config['jobEvidence'] = 'hooks',
 ): DeleteJudgement {
   if (read.kind === 'error') return keepBefore('github-error', `Kept: the runner could not be read before the DELETE (${read.error}).`);
   if (read.kind === 'found' && read.runner.busy) {

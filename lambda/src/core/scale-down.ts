@@ -7,6 +7,7 @@ import { hasJobEvidence, hasMalformedJobTimes, jobActivityAfter } from './eviden
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
 import { findRunner } from './match';
+import { runnerOsOf } from './os';
 import { TAG } from './tags';
 import { isOldEnough, MINUTE_MS, parseTagTime, SECOND_MS } from './time';
 import { ownerKey, type Decision, type InstanceView, type OwnerKey, type OwnerRef, type RunnerView, type Snapshot } from './types';
@@ -85,13 +86,14 @@ function decideBeforePool(
       dropIdleSince(),
     );
   }
-  if (!isOldEnough(instance.launchTime, now, config.minimumRunningTimeMinutes * MINUTE_MS)) {
+  const minimumMinutes = config.minimumRunningTimeMinutes[runnerOsOf(instance, runner)];
+  if (!isOldEnough(instance.launchTime, now, minimumMinutes * MINUTE_MS)) {
     return withTags(
       {
         ...known,
         action: 'keep',
         reason: 'minimum-running-time',
-        message: `Kept: launched less than ${config.minimumRunningTimeMinutes} minutes ago.`,
+        message: `Kept: launched less than ${minimumMinutes} minutes ago.`,
       },
       removeTags,
     );

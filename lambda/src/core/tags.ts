@@ -25,6 +25,13 @@ export const TAG = {
   jobStartedAt: 'ghr:job-started-at',
   /** ISO-8601 time the last job completed. Set by the job-completed hook. */
   lastJobCompletedAt: 'ghr:last-job-completed-at',
+  /**
+   * Boot marker: `<contract version>`, written by the hook installer only after it has
+   * checked that the runner will really call the hook scripts (the effective
+   * ACTIONS_RUNNER_HOOK_JOB_STARTED/_COMPLETED of the runner's .env, last line wins). Its
+   * presence is what makes the hooks count as evidence for this instance.
+   */
+  jobHooks: 'ghr:job-hooks',
 
   // --- reaper memory (written by the reaper) ---
   /** ISO-8601 time the runner was first seen idle in the current idle streak. */
@@ -35,12 +42,23 @@ export const TAG = {
    * orphan-cleanup finishes safely. Removed again when GitHub refuses the DELETE.
    */
   drainingSince: 'ghr:draining-since',
-  /** ISO-8601 time orphan-cleanup first saw the instance running without a registration. */
+  /**
+   * ISO-8601 time orphan-cleanup first saw the instance running without a registration.
+   * Our own key: the github-aws-runners scale-down terminates anything tagged
+   * `ghr:orphan=true`, so the reaper never writes that tag (0.2.0 on).
+   */
+  reaperOrphanSince: 'ghr:reaper-orphan-since',
+  /** Written by 0.1.0 (`ghr:orphan=true` + `ghr:orphan-since`); removed on sight, never written. */
+  legacyOrphanSince: 'ghr:orphan-since',
+  /** @deprecated 0.1.0's key, still used until the core moves to `reaperOrphanSince` (issue 9, point 5). */
   orphanSince: 'ghr:orphan-since',
 } as const;
+
+/** The job-hook contract version this reaper understands (the value of `ghr:job-hooks`). */
+export const HOOKS_CONTRACT_VERSION = '1';
 
 /** The value of `ghr:Application` on runner instances. */
 export const RUNNER_APPLICATION = 'github-action-runner';
 
 /** Tag keys the runner instance role may write (and nothing else): the hook contract. */
-export const HOOK_TAG_KEYS = [TAG.job, TAG.jobStartedAt, TAG.lastJobCompletedAt] as const;
+export const HOOK_TAG_KEYS = [TAG.job, TAG.jobStartedAt, TAG.lastJobCompletedAt, TAG.jobHooks] as const;

@@ -18,6 +18,9 @@ export function ownerKey(ref: OwnerRef): OwnerKey {
   return `${ref.type}:${ref.owner}`;
 }
 
+/** The operating system family of a runner (minimum running times differ per OS). */
+export type RunnerOs = 'linux' | 'windows' | 'macos';
+
 /** A runner instance as read from EC2 (states pending and running only). */
 export interface InstanceView {
   id: string;
@@ -25,6 +28,8 @@ export interface InstanceView {
   launchTime: Date;
   /** All tags of the instance, key -> value. */
   tags: Readonly<Record<string, string>>;
+  /** From EC2's Platform/PlatformDetails when it says; undefined = not known (treated as linux). */
+  platform?: RunnerOs;
 }
 
 /** A runner as GitHub lists it. */
@@ -34,6 +39,31 @@ export interface RunnerView {
   status: 'online' | 'offline';
   busy: boolean;
   labels: string[];
+  /** GitHub's `os` field (`Linux`, `Windows`, `macOS`), when the answer carried one. */
+  os?: string;
+}
+
+/**
+ * What evidence from the machine itself backs a decision about one instance
+ * (docs/design.md, "Machine evidence"):
+ * - `hooks`: the instance carries the `ghr:job-hooks` boot marker of a supported contract
+ *   version, so its job hooks are known to run and the absence of `ghr:job` means something;
+ * - `probe`: the instance is online in AWS Systems Manager and the probe document can ask it;
+ * - `none`: only GitHub's word, so every rule takes the conservative path.
+ * `ghr:job` itself is honoured wherever it appears, whatever the source.
+ */
+export type EvidenceSource = 'hooks' | 'probe' | 'none';
+
+/**
+ * What the reaper knows about Systems Manager for this run: which instances can be probed.
+ * `enabled: false` when the probe is turned off in the configuration; `error` when the
+ * DescribeInstanceInformation read failed (then nothing counts as probe-able: fail closed).
+ */
+export interface ProbeAvailability {
+  enabled: boolean;
+  /** Instance ids whose SSM agent is online (PingStatus Online) and whose platform the probe supports. */
+  online: ReadonlySet<string>;
+  error?: string;
 }
 
 /**
@@ -50,6 +80,8 @@ export interface Snapshot {
   instances: InstanceView[];
   /** One entry per owner found on the instances' tags. Missing entry = listing not done = keep. */
   runnersByOwner: ReadonlyMap<OwnerKey, OwnerRunners>;
+  /** SSM reachability for the probe. Absent = probe not configured (same as enabled: false). */
+  probe?: ProbeAvailability;
   config: Config;
 }
 
@@ -113,6 +145,10 @@ export interface Decision {
   owner?: OwnerRef;
   /** The matched GitHub runner, when there is one. */
   runner?: RunnerView;
+  /** Which machine evidence this decision rests on (set for every instance past the gate). */
+  evidence?: EvidenceSource;
+  /** The instance's `ghr:environment` (a deployment may serve several). */
+  environment?: string;
   /** Bookkeeping tags to write (e.g. idle-since on a first idle sighting). */
   setTags?: Record<string, string>;
   /** Bookkeeping tags to remove (e.g. idle-since when the runner turned busy). */
@@ -129,6 +165,25 @@ export type RunnerRead =
  * One DELETE of a runner, classified. `busy` is GitHub's refusal (422, or a 500 that says
  * the runner is running a job): never retried in the same run.
  */
+/**
+ * One answer of the machine probe (the SSM document run on the instance), classified.
+ * `answered` carries what the machine says; anything else (no answer by the deadline, a
+ * failed command, an agent gone offline, output that does not parse) is an `error`, and an
+ * error always means keep.
+ */
+export type ProbeRead =
+  | {
+      kind: 'answered';
+      /** A job runs on the machine now (a Runner.Worker process, or the runner's own files say so). */
+      busy: boolean;
+      /** Since when the runner has had no job, as the machine tells it; undefined when it cannot tell. */
+      idleSince?: Date;
+      /** When the answer was produced on the machine (the reaper's clock if the machine gave none). */
+      at: Date;
+      detail: string;
+    }
+  | { kind: 'error'; error: string };
+
 export type DeleteOutcome =
   | { kind: 'deleted' }
   | { kind: 'gone' }

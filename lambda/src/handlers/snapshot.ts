@@ -13,7 +13,7 @@ export async function readSnapshot(
   config: Config,
   now: Date,
 ): Promise<SnapshotRead> {
-  const listing = await ports.ec2.listRunnerInstances(config.environment);
+  const listing = await ports.ec2.listRunnerInstances(config.environments);
   const owners = new Map<OwnerKey, OwnerRef>();
   for (const instance of listing.instances) {
     const owner = ownerOf(instance);

@@ -51,7 +51,7 @@ describe('Ec2Adapter', () => {
           { Instances: [{ InstanceId: 'i-2', LaunchTime: LAUNCH, State: { Name: 'pending' } }, { InstanceId: 'i-bad' }] },
         ],
       });
-    const listing = await adapter().listRunnerInstances('ci');
+    const listing = await adapter().listRunnerInstances(['ci']);
     expect(listing.instances.map((i) => i.id)).toEqual(['i-1', 'i-2']);
     expect(listing.malformed).toEqual([{ instanceId: 'i-bad', problem: 'no valid LaunchTime' }]);
     const calls = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input);

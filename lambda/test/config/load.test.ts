@@ -14,13 +14,14 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
 describe('loadConfig: defaults', () => {
   test('the minimal environment gives the documented defaults', () => {
     expect(loadConfig({ ...MINIMAL_ENV })).toEqual({
-      environment: 'test',
+      environments: ['test'],
       githubApp: { appIdParameter: '/gh-ci/app/id', keyBase64Parameter: '/gh-ci/app/key' },
       githubApiUrl: 'https://api.github.com',
-      minimumRunningTimeMinutes: 5,
+      minimumRunningTimeMinutes: { linux: 5, windows: 5, macos: 5 },
       runnerBootTimeMinutes: 5,
       idleConfirmationSeconds: 60,
       idleConfig: [],
+      idlePoolScope: 'owner',
       maxJobDurationMinutes: 360,
       jobEvidence: 'off',
       settleSeconds: 15,
@@ -59,17 +60,18 @@ describe('loadConfig: defaults', () => {
       DRY_RUN: 'true',
     });
     expect(config).toEqual({
-      environment: 'prod',
+      environments: ['prod'],
       githubApp: {
         appIdParameter: '/ci/app_id',
         keyBase64Parameter: 'ci.key-base64',
         installationIdParameter: '/ci/installation',
       },
       githubApiUrl: 'https://ghe.example.com/api/v3',
-      minimumRunningTimeMinutes: 0,
+      minimumRunningTimeMinutes: { linux: 0, windows: 0, macos: 0 },
       runnerBootTimeMinutes: 7,
       idleConfirmationSeconds: 90,
       idleConfig: [{ cron: '* * 9-17 * * 1-5', timeZone: 'Europe/Amsterdam', idleCount: 2, evictionStrategy: 'oldest_first' }],
+      idlePoolScope: 'owner',
       maxJobDurationMinutes: 50400,
       jobEvidence: 'hooks',
       settleSeconds: 0,

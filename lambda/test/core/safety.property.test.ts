@@ -126,7 +126,7 @@ function randomConfig(g: Gen, base: Config): Config {
     ...base,
     jobEvidence: g.pick(['hooks', 'off'] as const),
     idleConfirmationSeconds: g.pick([0, 60, 120]),
-    minimumRunningTimeMinutes: g.pick([0, 5]),
+    minimumRunningTimeMinutes: ((m: number) => ({ linux: m, windows: m, macos: m }))(g.pick([0, 5])),
     runnerBootTimeMinutes: g.pick([0, 5]),
     maxJobDurationMinutes: g.pick([1, 360]),
     idleConfig: windows,
@@ -210,7 +210,7 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
       if (candidates.some((r) => r.busy) && !candidates.some((r) => String(r.id) === i.tags[TAG.githubRunnerId] && !r.busy)) {
         fail(i, d, 'a busy runner claims it');
       }
-      if (!(launchedMs >= cfg.minimumRunningTimeMinutes * 60_000)) fail(i, d, 'too young');
+      if (!(launchedMs >= cfg.minimumRunningTimeMinutes.linux * 60_000)) fail(i, d, 'too young');
       const idleAge = ageMs(i.tags[TAG.idleSince]);
       const needed = cfg.idleConfirmationSeconds * 1000 * (cfg.jobEvidence === 'off' ? 2 : 1);
       if (idleAge === undefined || idleAge < needed) fail(i, d, `idle ${idleAge} ms < ${needed} ms`);

@@ -5,7 +5,7 @@ import type { Decision, InstanceView, OwnerRunners, ReasonCode, RunnerView } fro
 import { ago, expectDecision, failedListing, instance, isoAgo, listing, NOW, ORG, REPO, runner, snapshot, type Expected } from './fixtures';
 
 const NOW_ISO = NOW.toISOString();
-const HOOKS: Partial<Config> = { jobEvidence: 'hooks', idleConfirmationSeconds: 60, minimumRunningTimeMinutes: 5 };
+const HOOKS: Partial<Config> = { jobEvidence: 'hooks', idleConfirmationSeconds: 60, minimumRunningTimeMinutes: { linux: 5, windows: 5, macos: 5 } };
 const OFF: Partial<Config> = { ...HOOKS, jobEvidence: 'off' };
 
 interface Case {
@@ -84,7 +84,7 @@ describe('decideScaleDown: rules in both JOB_EVIDENCE modes', () => {
     ['launched exactly 5 minutes ago', { launchTime: ago({ minutes: 5 }), tags: confirmedIdle }, { action: 'reclaim', reason: 'idle-confirmed' }],
     ['launch time in the future', { launchTime: new Date(NOW.getTime() + 60_000), tags: confirmedIdle }, { action: 'keep', reason: 'minimum-running-time' }],
     ['invalid launch time', { launchTime: new Date(Number.NaN), tags: confirmedIdle }, { action: 'keep', reason: 'minimum-running-time' }],
-    ['minimum 0 and launched now', { launchTime: NOW, config: { minimumRunningTimeMinutes: 0 }, tags: confirmedIdle }, { action: 'reclaim', reason: 'idle-confirmed' }],
+    ['minimum 0 and launched now', { launchTime: NOW, config: { minimumRunningTimeMinutes: { linux: 0, windows: 0, macos: 0 } }, tags: confirmedIdle }, { action: 'reclaim', reason: 'idle-confirmed' }],
     // 11. first sighting
     ['no idle-since', {}, { action: 'keep', reason: 'idle-first-sighting', setTags: { [TAG.idleSince]: NOW_ISO } }],
     ['unparsable idle-since is a first sighting', { tags: { [TAG.idleSince]: 'last tuesday' } }, { action: 'keep', reason: 'idle-first-sighting', setTags: { [TAG.idleSince]: NOW_ISO } }],
