@@ -52,6 +52,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     idleConfig: e.IDLE_CONFIG,
     idlePoolScope: 'owner',
     maxJobDurationMinutes: e.MAX_JOB_DURATION_MINUTES,
+    unregisteredHold: { maxMinutes: e.MAX_JOB_DURATION_MINUTES, maxInstances: 0 },
     jobEvidence: e.JOB_EVIDENCE,
     settleSeconds: e.SETTLE_SECONDS,
     githubConcurrency: e.GITHUB_CONCURRENCY,

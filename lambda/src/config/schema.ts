@@ -151,6 +151,13 @@ export interface Config {
   idlePoolScope: 'owner' | 'environment';
   maxJobDurationMinutes: number;
   /**
+   * Instances the reaper keeps running without a GitHub registration and without machine
+   * evidence (drained but kept, vanished, orphans): how long at most (`maxMinutes`, at most
+   * maxJobDurationMinutes) and how many at once (`maxInstances`, 0 = no limit). Issue 9,
+   * point 7; the core decides what happens at each bound.
+   */
+  unregisteredHold: { maxMinutes: number; maxInstances: number };
+  /**
    * Which machine evidence to trust, per instance (docs/design.md, "Machine evidence"):
    * `auto`: hook tags where the `ghr:job-hooks` marker is present, else the SSM probe where
    * the instance is online in SSM, else conservative; `hooks`: hook tags only where the
