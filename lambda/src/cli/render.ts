@@ -82,6 +82,18 @@ function ids(list: readonly string[], limit = 10): string {
   return list.length > limit ? `${shown} and ${list.length - limit} more` : shown;
 }
 
+/** Tag keys written on the same instances, one line: `ghr:orphan, ghr:orphan-since` -> ids. */
+function byInstances(byKey: Readonly<Record<string, string[]>>): [string, string[]][] {
+  const groups = new Map<string, { keys: string[]; list: string[] }>();
+  for (const [key, list] of Object.entries(byKey)) {
+    const id = list.join(' ');
+    const group = groups.get(id) ?? { keys: [], list };
+    group.keys.push(key);
+    groups.set(id, group);
+  }
+  return [...groups.values()].map((g) => [g.keys.join(', '), g.list]);
+}
+
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -122,8 +134,8 @@ export function renderText(plan: Plan, context: PlanContext): string {
   if (summary.terminateNow.length > 0) {
     acts.push(`terminate ${plural(summary.terminateNow.length, 'unregistered instance')} (orphan-cleanup, after its settle re-check): ${ids(summary.terminateNow)}`);
   }
-  for (const [key, list] of Object.entries(summary.bookkeeping.set)) acts.push(`tag ${key} on ${plural(list.length, 'instance')}: ${ids(list)}`);
-  for (const [key, list] of Object.entries(summary.bookkeeping.remove)) acts.push(`remove ${key} from ${plural(list.length, 'instance')}: ${ids(list)}`);
+  for (const [keys, list] of byInstances(summary.bookkeeping.set)) acts.push(`tag ${keys} on ${plural(list.length, 'instance')}: ${ids(list)}`);
+  for (const [keys, list] of byInstances(summary.bookkeeping.remove)) acts.push(`remove ${keys} from ${plural(list.length, 'instance')}: ${ids(list)}`);
   out.push(...(acts.length > 0 ? acts.map((a) => `    ${a}`) : ['    nothing']));
   out.push(`  Waiting: ${summary.waiting.length}`);
   for (const w of summary.waiting.slice(0, 20)) {
