@@ -10,7 +10,10 @@
  *    object, so the plan's code cannot reach a write method at run time either.
  * 3. Clients. The AWS SDK clients and the Octokit instances the plan creates refuse any
  *    call that is not a read before it leaves the process (a read method that one day
- *    wrote something would fail loudly instead of writing).
+ *    wrote something would fail loudly instead of writing). Two clients are not the
+ *    plan's to guard: the SSM client Powertools creates for `getParameter` (the plan's
+ *    only call through it is GetParameter), and the App-JWT client `GitHubClients` keeps
+ *    for installation lookups (GETs only).
  */
 import type {
   Ec2ReadPort,

@@ -125,7 +125,7 @@ export function renderText(plan: Plan, context: PlanContext): string {
   out.push('Summary');
   const owners = summary.owners.map((o) => (o.ok ? `${ownerText(o.owner)} (${plural(o.runners ?? 0, 'runner')})` : `${ownerText(o.owner)} (listing failed: ${o.error})`));
   out.push(`  ${plural(summary.instances, 'instance')}; owners: ${owners.length > 0 ? owners.join(', ') : 'none'}; ${plural(context.githubRequests, 'GitHub request')}.`);
-  if (summary.dryRun) out.push('  DRY_RUN=true: a scheduled run decides the same, but only logs what it would do.');
+  if (summary.dryRun) out.push('  DRY_RUN=true: a scheduled run decides the same but only logs it; the times below are those of runs with DRY_RUN=false.');
   out.push('  A run now would:');
   const acts: string[] = [];
   if (summary.reclaimNow.length > 0) {
