@@ -26,7 +26,7 @@ const BIN = join(REPO_ROOT, 'lambda', 'src', 'cli', 'bin.cjs');
 const world = useWorld();
 
 /** What the functions may call on AWS for the plan: reads only. Lambda's REST route is the counter's `other:`. */
-const AWS_READ = /^(ec2|ssm|sts):(Describe|Get|List)[A-Z]\w*$|^other:GET \/2015-03-31\/functions\/[^/]+\/configuration$/;
+const AWS_READ = /^(ec2|ssm):(Describe|Get|List)[A-Z]\w*$|^other:GET \/2015-03-31\/functions\/[^/]+\/configuration$/;
 
 interface PlanRun {
   code: number | null;
