@@ -13,7 +13,7 @@ import type { Config } from '../config/schema';
 import type { ProbeAvailability, Snapshot } from '../core';
 import { readSnapshot } from '../handlers/snapshot';
 import { awsFailure } from './aws-errors';
-import { CONFIG_VARIABLES, flagOf, parsePlanArgs, readFunctionEnvironment, resolveConfig, type PlanArgs } from './configuration';
+import { CONFIG_VARIABLES, flagOf, parsePlanArgs, readFunctionEnvironment, resolveConfig, type PlanArgs, type ResolvedConfig } from './configuration';
 import { CliFailure, EXIT, type ExitCode } from './exit-codes';
 import { makePlan, type Plan } from './plan';
 import { readOnlyEc2, readOnlyGitHub, refuseAwsWrites, refuseGitHubWrites, type PlanPorts } from './read-only';
@@ -151,19 +151,26 @@ export function problemsOf(result: Plan, context: PlanContext): string[] {
   return problems;
 }
 
-async function plan(argv: readonly string[], io: CliIo, deps: PlanDeps): Promise<{ exitCode: ExitCode; output: string; json: boolean; problems: string[] }> {
-  const args = parsePlanArgs(argv);
-  if (args.help) return { exitCode: EXIT.ok, output: PLAN_HELP, json: false, problems: [] };
-  selectAws(args, io.env);
+/** The configuration, from the shell or from a deployed function; AWS checked on the way. */
+async function configure(args: PlanArgs, io: CliIo, deps: PlanDeps): Promise<ResolvedConfig> {
   const flags = Object.keys(args.overrides).length > 0 ? ' and flags' : '';
-  // Without --function, bad configuration stops the plan before any AWS call, as it stops the functions.
-  let resolved = args.functionName ? undefined : resolveConfig(io.env, args.overrides, `the environment${flags}`);
-  await requireAws(deps);
-  if (args.functionName) {
-    const functionEnv = await readFunctionEnvironment(deps.lambda(), args.functionName);
-    resolved = resolveConfig(functionEnv, args.overrides, `function ${args.functionName}${flags}`);
+  const { functionName } = args;
+  if (functionName === undefined) {
+    // Bad configuration stops the plan before any AWS call, as it stops the functions.
+    const resolved = resolveConfig(io.env, args.overrides, `the environment${flags}`);
+    await requireAws(deps);
+    return resolved;
   }
-  const { config, source } = resolved!;
+  await requireAws(deps);
+  const functionEnv = await readFunctionEnvironment(deps.lambda(), functionName);
+  return resolveConfig(functionEnv, args.overrides, `function ${functionName}${flags}`);
+}
+
+async function plan(argv: readonly string[], io: CliIo, deps: PlanDeps): Promise<{ exitCode: ExitCode; output: string; problems: string[] }> {
+  const args = parsePlanArgs(argv);
+  if (args.help) return { exitCode: EXIT.ok, output: PLAN_HELP, problems: [] };
+  selectAws(args, io.env);
+  const { config, source } = await configure(args, io, deps);
   const readers = deps.readers(config, io);
   await requireGitHubCredentials(readers.githubCredentials);
 
@@ -180,7 +187,7 @@ async function plan(argv: readonly string[], io: CliIo, deps: PlanDeps): Promise
   const problems = problemsOf(result, context);
   const exitCode = problems.length > 0 ? EXIT.unreadable : EXIT.ok;
   const output = args.json ? `${JSON.stringify(toJson(result, context, exitCode), null, 2)}\n` : renderText(result, context);
-  return { exitCode, output, json: args.json, problems };
+  return { exitCode, output, problems };
 }
 
 export async function runPlan(argv: readonly string[], io: CliIo, deps: PlanDeps = realDeps): Promise<ExitCode> {
