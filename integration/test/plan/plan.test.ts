@@ -20,7 +20,8 @@ import { ROUTES } from '../../twin';
 import { REPO_ROOT, SCALE_DOWN_ZIP, type LocalWorld } from '../../world/world';
 import { TAG, expectReturned, isRegistered, launch, startJob, useWorld } from '../e2e/support';
 
-jest.setTimeout(120_000);
+// Each plan is its own Node process (tsx compiles the sources): seconds each on a loaded machine.
+jest.setTimeout(240_000);
 
 const BIN = join(REPO_ROOT, 'lambda', 'src', 'cli', 'bin.cjs');
 const world = useWorld();
@@ -156,7 +157,7 @@ describe('runner-reaper plan against the twin and moto', () => {
     const [newOrphan] = await launch(w, { register: false });
     const [oldOrphan] = await launch(w, { register: false });
     await w.tagInstance(oldOrphan!, { [TAG.orphan]: 'true', [TAG.orphanSince]: new Date(Date.now() - 600_000).toISOString() });
-    await startJob(w, busy!, 'plan-busy-job', 110_000);
+    await startJob(w, busy!, 'plan-busy-job', 300_000);
     const ids = [firstSighting!, busy!, bypass!, confirmedIdle!, newOrphan!, oldOrphan!];
 
     const before = await fleetState(w, ids);
