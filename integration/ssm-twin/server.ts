@@ -49,7 +49,10 @@ export interface SsmExchange {
 }
 
 export interface SsmTwinOptions {
+  /** moto: where the twin reads documents, and (unless `proxyTo`) where the rest goes. */
   motoUrl: string;
+  /** Where proxied operations go (default motoUrl), e.g. an AWS call counter in front of moto. */
+  proxyTo?: string;
   machines: MachineDirectory;
   /** Documents used when moto has none of that name (e.g. the probe document without Terraform). */
   localDocuments?: Record<string, CommandDocument>;
@@ -335,7 +338,7 @@ export class SsmTwin {
       headers[k] = Array.isArray(v) ? v.join(', ') : v;
     }
     try {
-      const answer = await fetch(`${this.opts.motoUrl}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, ...(body.length > 0 ? { body } : {}) });
+      const answer = await fetch(`${this.opts.proxyTo ?? this.opts.motoUrl}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, ...(body.length > 0 ? { body } : {}) });
       const text = Buffer.from(await answer.arrayBuffer());
       this.log.push({ operation: operation || `${req.method} ${req.url}`, served: false, request: undefined, status: answer.status, response: undefined, at: Date.now() });
       const out: Record<string, string> = { 'content-length': String(text.length) };
