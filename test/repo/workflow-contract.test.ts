@@ -120,6 +120,27 @@ describe('releases', () => {
     expect(manifest['.']).toBe(pkg.version);
   });
 
+  test('no version is pinned: release-please would propose a pinned version again after releasing it', () => {
+    const raw = read('release-please-config.json');
+    expect(raw).not.toContain('release-as');
+    expect(read('CONTRIBUTING.md')).not.toMatch(/"release-as": "\d/);
+  });
+
+  test('CHANGELOG.md leaves the version headings to release-please', () => {
+    const changelog = read('CHANGELOG.md');
+    // release-please inserts a release before the first line matching its version header
+    // regex (\n###? v?[0-9[], src/updaters/changelog.ts): an "## [Unreleased]" heading would
+    // match and be left under the new release; a heading above the manifest's version
+    // would be a release written by hand, and a duplicate of release-please's own.
+    expect(changelog).not.toMatch(/^##+ \[?unreleased/im);
+    const versions = [...changelog.matchAll(/^##+ \[?v?(\d+)\.(\d+)\.(\d+)/gm)].map((m) => m.slice(1, 4).map(Number));
+    expect(versions.length).toBeGreaterThan(0);
+    const [major, minor, patch] = manifest['.']!.split('.').map(Number) as [number, number, number];
+    for (const [a = 0, b = 0, c = 0] of versions) {
+      expect(a * 1e6 + b * 1e3 + c).toBeLessThanOrEqual(major * 1e6 + minor * 1e3 + patch);
+    }
+  });
+
   test('release.yml reads that configuration and attaches the zips with SHA256SUMS', () => {
     expect(workflow).toContain('config-file: release-please-config.json');
     expect(workflow).toContain('manifest-file: .release-please-manifest.json');
