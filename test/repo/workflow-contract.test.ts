@@ -48,9 +48,17 @@ describe('e2e.yml', () => {
     }
   });
 
+  test('checks the schedules right after a passed scenario, before the clean-up', () => {
+    const scenarioIndex = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
+    const check = steps[scenarioIndex + 1] ?? '';
+    expect(check).toMatch(/^ {8}run: npx tsx integration\/scenario\/check-schedules\.ts$/m);
+    // Only after a passed scenario: a failed one may leave instances a scheduled run would act on.
+    expect(check).not.toMatch(/^ {8}if:/m);
+  });
+
   test('cleans up even when the scenario failed or was cancelled', () => {
     const scenarioIndex = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
-    const cleanup = steps.slice(scenarioIndex + 1);
+    const cleanup = steps.slice(scenarioIndex + 2);
     expect(cleanup.length).toBeGreaterThanOrEqual(3);
     for (const step of cleanup) expect(step).toMatch(/^ {8}if: \$\{\{ always\(\)/m);
     const cleanupText = cleanup.join('\n');
