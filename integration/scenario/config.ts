@@ -158,7 +158,7 @@ export function scenarioConfigFromEnv(env: Env = process.env): ScenarioConfig {
     environment: terraformOutputs?.environment ?? (env.SCENARIO_ENVIRONMENT?.trim() || label),
     jobWorkflow: env.SCENARIO_JOB_WORKFLOW?.trim() || 'e2e-job.yml',
     jobRef: env.SCENARIO_JOB_REF?.trim() || 'main',
-    jobDurationSeconds: seconds(env, 'SCENARIO_JOB_DURATION_SECONDS', real ? 180 : 10),
+    jobDurationSeconds: seconds(env, 'SCENARIO_JOB_DURATION_SECONDS', real ? 180 : 20),
     hooks,
     ...(runners === 'real'
       ? { runnerDir: required(env, 'SCENARIO_RUNNER_DIR'), ...(hooks === 'env' ? { hooksDir: required(env, 'SCENARIO_HOOKS_DIR') } : {}) }

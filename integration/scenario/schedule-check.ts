@@ -9,6 +9,9 @@
  * (services/events/provider.py, put_targets), not when the rule is put: the check puts the
  * same targets again after changing the expression. It never cancels such a job either, so
  * the once-a-minute runs go on until LocalStack stops; harmless once the run is over.
+ * An invocation is recognised by the function's own log line: LocalStack 4.14.0 writes a
+ * function's output to `/aws/lambda/<name>` (services/lambda_/invocation/logs.py), the log
+ * group the module creates.
  */
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';

@@ -30,7 +30,7 @@ function twinConfig(extra: Record<string, string> = {}): ScenarioConfig {
     SCENARIO_RUNNER_SCOPE: 'repo',
     SCENARIO_RUNNER_LABEL: 'reaper-e2e-local-1',
     SCENARIO_ENVIRONMENT: 'reaper-e2e-local-1',
-    SCENARIO_JOB_DURATION_SECONDS: '9',
+    SCENARIO_JOB_DURATION_SECONDS: '15',
     ...extra,
   });
 }
