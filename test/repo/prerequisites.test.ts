@@ -146,6 +146,25 @@ describe('the prerequisite check', () => {
   });
 });
 
+describe('what npm ci installs needs no tools of its own', () => {
+  // Install scripts that build nothing: each only checks for, or picks, the prebuilt binary
+  // its platform package brought (read in the installed packages' own scripts).
+  const buildsNothing: Record<string, string> = {
+    'node_modules/esbuild': 'postinstall: node install.js, checks the @esbuild/<platform> binary',
+    'node_modules/@swc/core': 'postinstall: node postinstall.js, checks the @swc/core-<platform> binding',
+    'node_modules/@parcel/watcher': 'install: node-gyp only when npm_config_build_from_source=true',
+  };
+
+  test.each(['package-lock.json', 'scripts/node22/package-lock.json'])('%s: no other package runs an install script', (lock) => {
+    // Any other install script usually builds native code (node-gyp, autoconf, libtool):
+    // tools the prerequisite check would then have to install too. Add them there first.
+    const packages = (JSON.parse(read(lock)) as { packages: Record<string, { hasInstallScript?: boolean }> }).packages;
+    expect(Object.keys(packages).length).toBeGreaterThan(1);
+    const scripted = Object.entries(packages).filter(([, p]) => p.hasInstallScript).map(([name]) => name);
+    expect(scripted.filter((name) => !(name in buildsNothing))).toEqual([]);
+  });
+});
+
 describe('the README test command is the one that sets up the machine', () => {
   const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
