@@ -38,6 +38,13 @@ export type Interceptor = (request: RecordedRequest) => Reply | undefined;
 
 export interface GitHubMock {
   url: string;
+  /**
+   * The App's installation: what `GET .../installation` answers. Tokens are per
+   * installation (`ghs_install_<id>`); set `reinstall()` to move to a new id, after which the
+   * old id's tokens are refused (401) and new tokens for it cannot be created (404).
+   */
+  installationId: number;
+  reinstall(newId: number): void;
   requests: RecordedRequest[];
   /** Runners per owner path: `orgs/acme` or `repos/acme/app`. */
   runners: Map<string, MockRunner[]>;
@@ -77,10 +84,23 @@ const RUNNERS = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/actions\/runners(?:\/(\d+
 const INSTALLATION = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/installation$/;
 const TOKEN = /^\/app\/installations\/(\d+)\/access_tokens$/;
 
-export async function startGitHubMock(): Promise<GitHubMock> {
+/** Options of the mock server. */
+export interface GitHubMockOptions {
+  /** Serve the API under this path (GitHub Enterprise Server: `/api/v3`). */
+  pathPrefix?: string;
+}
+
+export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<GitHubMock> {
   const interceptors: Interceptor[] = [];
+  const revoked = new Set<number>();
+  const prefix = options.pathPrefix ?? '';
   const mock: GitHubMock = {
     url: '',
+    installationId: INSTALLATION_ID,
+    reinstall(newId) {
+      revoked.add(mock.installationId);
+      mock.installationId = newId;
+    },
     requests: [],
     runners: new Map(),
     intercept: (interceptor) => interceptors.push(interceptor),
@@ -111,10 +131,15 @@ export async function startGitHubMock(): Promise<GitHubMock> {
       if (reply) return reply;
     }
     const { method, path, query } = request;
-    if (method === 'POST' && TOKEN.test(path)) {
-      return { status: 201, body: { token: 'ghs_mock_token', expires_at: new Date(Date.now() + 3600_000).toISOString() } };
+    const token = TOKEN.exec(path);
+    if (method === 'POST' && token) {
+      const id = Number(token[1]);
+      if (revoked.has(id)) return { status: 404, body: { message: 'Not Found' } };
+      return { status: 201, body: { token: `ghs_install_${id}`, expires_at: new Date(Date.now() + 3600_000).toISOString() } };
     }
-    if (method === 'GET' && INSTALLATION.test(path)) return { status: 200, body: { id: INSTALLATION_ID } };
+    if (method === 'GET' && INSTALLATION.test(path)) return { status: 200, body: { id: mock.installationId } };
+    const tokenOf = /^token ghs_install_(\d+)$/.exec(request.authorization ?? '');
+    if (tokenOf && revoked.has(Number(tokenOf[1]))) return { status: 401, body: { message: 'Bad credentials' } };
     const match = RUNNERS.exec(path);
     if (!match) return { status: 404, body: { message: 'Not Found' } };
     const ownerPath = match[1] as string;
@@ -144,9 +169,11 @@ export async function startGitHubMock(): Promise<GitHubMock> {
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const served = prefix === '' || url.pathname.startsWith(`${prefix}/`);
     const request: RecordedRequest = {
       method: req.method ?? 'GET',
-      path: url.pathname,
+      // Outside the prefix: recorded as is, and answered 404 by the routes below.
+      path: served ? url.pathname.slice(prefix.length) : `(outside ${prefix})${url.pathname}`,
       query: url.searchParams,
       authorization: req.headers.authorization,
     };
