@@ -166,8 +166,8 @@ describe('GitHubClients: rate limits, pacing and budgets', () => {
   it('a timed-out attempt inside the budget is retried', async () => {
     github.addRunner(ORG_PATH, { id: 1, name: 'r-1' });
     let slow = 1;
-    github.intercept((r) => (r.path.endsWith('/runners/1') && slow-- > 0 ? { status: 200, body: {}, delayMs: 2_000 } : undefined));
-    const c = clients({ requestTimeoutMs: 200, requestBudgetMs: 10_000 });
+    github.intercept((r) => (r.path.endsWith('/runners/1') && slow-- > 0 ? { status: 200, body: {}, delayMs: 5_000 } : undefined));
+    const c = clients({ requestTimeoutMs: 1500, requestBudgetMs: 20_000 });
     const read = await new GitHubRunners((owner) => c.forOwner(owner)).getRunner(ORG, 1);
     expect(read.kind).toBe('found');
     expect(github.count('GET', /\/runners\/1$/)).toBe(2);

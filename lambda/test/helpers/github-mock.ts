@@ -5,6 +5,7 @@
  * request to answer with an error, a delay or malformed JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -37,7 +38,10 @@ export interface Reply {
 export type Interceptor = (request: RecordedRequest) => Reply | undefined;
 
 export interface GitHubMock {
+  /** The API base URL (with the path prefix, if any): Octokit's baseUrl. */
   url: string;
+  /** scheme://host:port: the web base URL (GHES_URL) when the prefix is `/api/v3`. */
+  origin: string;
   /**
    * The App's installation: what `GET .../installation` answers. Tokens are per
    * installation (`ghs_install_<id>`); set `reinstall()` to move to a new id, after which the
@@ -88,6 +92,8 @@ const TOKEN = /^\/app\/installations\/(\d+)\/access_tokens$/;
 export interface GitHubMockOptions {
   /** Serve the API under this path (GitHub Enterprise Server: `/api/v3`). */
   pathPrefix?: string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string; cert: string };
 }
 
 export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<GitHubMock> {
@@ -96,6 +102,7 @@ export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<
   const prefix = options.pathPrefix ?? '';
   const mock: GitHubMock = {
     url: '',
+    origin: '',
     installationId: INSTALLATION_ID,
     reinstall(newId) {
       revoked.add(mock.installationId);
@@ -167,7 +174,7 @@ export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<
     return { status: 404, body: { message: 'Not Found' } };
   }
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const served = prefix === '' || url.pathname.startsWith(`${prefix}/`);
     const request: RecordedRequest = {
@@ -189,8 +196,10 @@ export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<
         send(res, reply);
       }
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock.origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock.url = `${mock.origin}${prefix}`;
   return mock;
 }
