@@ -14,7 +14,10 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Agent, fetch as UndiciFetch } from 'undici';
+
+// Loaded on first use: a deployment without a private CA never evaluates undici at cold start.
+const loadUndici = () => import('undici');
 
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 
@@ -47,22 +50,23 @@ export interface TrustedFetchOptions {
 export function fetchTrusting(options: TrustedFetchOptions): typeof fetch {
   const maxAgeMs = (options.maxAgeSeconds ?? 300) * 1000;
   const now = options.now ?? Date.now;
-  let current: { text: string; agent: Agent } | undefined;
-  let pending: { promise: Promise<Agent>; startedAt: number } | undefined;
+  let current: { text: string; agent: Agent; fetch: typeof UndiciFetch } | undefined;
+  let pending: { promise: Promise<NonNullable<typeof current>>; startedAt: number } | undefined;
 
-  async function load(): Promise<Agent> {
+  async function load(): Promise<NonNullable<typeof current>> {
     const text = await options.readBundle();
-    if (current && current.text === text) return current.agent;
+    if (current && current.text === text) return current;
     const certificates = parsePemBundle(text, options.source);
-    const agent = new Agent({ connect: { ca: [...rootCertificates, ...certificates] } });
+    const undici = await loadUndici();
+    const agent = new undici.Agent({ connect: { ca: [...rootCertificates, ...certificates] } });
     const previous = current;
-    current = { text, agent };
+    current = { text, agent, fetch: undici.fetch };
     // Connections of the old agent finish on their own; it takes no new ones.
     void previous?.agent.close().catch(() => {});
-    return agent;
+    return current;
   }
 
-  function agent(): Promise<Agent> {
+  function trust(): Promise<NonNullable<typeof current>> {
     if (!pending || now() - pending.startedAt >= maxAgeMs) {
       const promise = load();
       const started = { promise, startedAt: now() };
@@ -75,10 +79,10 @@ export function fetchTrusting(options: TrustedFetchOptions): typeof fetch {
   }
 
   const trusted = async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-    const dispatcher = await agent();
-    return undiciFetch(input as Parameters<typeof undiciFetch>[0], {
-      ...(init as Parameters<typeof undiciFetch>[1]),
-      dispatcher,
+    const { agent, fetch } = await trust();
+    return fetch(input as Parameters<typeof UndiciFetch>[0], {
+      ...(init as Parameters<typeof UndiciFetch>[1]),
+      dispatcher: agent,
     });
   };
   return trusted as unknown as typeof fetch;

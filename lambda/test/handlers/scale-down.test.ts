@@ -75,8 +75,10 @@ describe('scale-down handler (middy-wrapped export)', () => {
     expect(started.ec2.instances.get('i-busy')?.tags[TAG.idleSince]).toBeUndefined();
     expect(github.runner(ORG_PATH, 1)).toBeUndefined();
 
-    expect(emfValues('RunnersTerminated')).toEqual([1]);
-    expect(emfValues('RunnersKeptBusy')).toEqual([1]);
+    // Once for the deployment, once for its one environment (docs/metrics.md).
+    expect(emfValues('RunnersTerminated')).toEqual([1, 1]);
+    expect(emfValues('RunnersKeptBusy')).toEqual([1, 1]);
+    expect(emfValues('GitHubDeletes')).toEqual([1]);
     const logLines = stdout.filter((l) => l.includes('"instanceId":"i-idle"'));
     expect(logLines.length).toBeGreaterThan(0);
     expect(stdout.join('')).not.toContain('PRIVATE KEY');
