@@ -14,6 +14,7 @@ import type { Ec2Port, GitHubPort, ProbePort } from '../adapters/ports';
 import { SsmProbe } from '../adapters/ssm-probe';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
+import { realSleep, type ExecutorEnv } from '../executor/outcome';
 import type { Telemetry } from '../observability/telemetry';
 
 export type LoadedConfig = { ok: true; config: Config } | { ok: false; error: Error };
@@ -100,6 +101,22 @@ export function createRuntime(config: Config, telemetry: Telemetry): Runtime {
       probeFailures: probe?.stats.probeFailures ?? 0,
     }),
   };
+}
+
+/**
+ * What the executors run with. `githubWorstCaseWaitMs` is the GitHub client's own bound on
+ * one request (its budget, GitHubTiming.worstCaseRequestMs), which the executors reserve
+ * after the settle (issue 10, point 17).
+ */
+export function executorEnv(runtime: Runtime, remainingMs?: () => number): ExecutorEnv {
+  const env = {
+    config: runtime.config,
+    now: () => new Date(),
+    sleep: realSleep,
+    ...(remainingMs ? { remainingMs } : {}),
+    ...(runtime.github.timing ? { githubWorstCaseWaitMs: runtime.github.timing.worstCaseRequestMs } : {}),
+  };
+  return env;
 }
 
 /** What changed between two readings of the counters. */

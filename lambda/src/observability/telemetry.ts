@@ -8,7 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Config } from '../config/schema';
-import { TAG, type Decision, type EvidenceSource, type InstanceView, type ProbeAvailability, type ReasonCode, type Snapshot } from '../core';
+import { TAG, type Decision, type EvidenceSource, type ProbeAvailability, type ReasonCode, type Snapshot } from '../core';
 import type { MalformedInstance } from '../adapters/ports';
 import type { Outcome } from '../executor/outcome';
 
@@ -37,8 +37,11 @@ export function createTelemetry(serviceName: string): Telemetry {
 export type Guard = 'get' | 'delete-422' | 'recheck' | 'job-evidence' | 'probe';
 
 export function guardOf(outcome: Outcome): Guard | undefined {
-  // The core's probe guards (before the DELETE, after the settle) are all `race-probe-*`.
-  if (outcome.reason.startsWith('race-probe')) return 'probe';
+  // The core's probe guards (before the DELETE, after the settle) are all `race-probe-*`;
+  // orphan-cleanup's is `probe-busy`, a race only when the core had decided to act.
+  const reason: string = outcome.reason;
+  if (reason.startsWith('race-probe')) return 'probe';
+  if (reason === 'probe-busy') return outcome.decided === 'keep' ? undefined : 'probe';
   switch (outcome.reason) {
     case 'race-busy-before-delete':
     case 'runner-vanished':
@@ -59,7 +62,8 @@ export function guardOf(outcome: Outcome): Guard | undefined {
   }
 }
 
-const BUSY_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
+/** Final reasons that mean "some evidence says a job runs here". */
+const BUSY_REASONS: ReadonlySet<string> = new Set([
   'busy-on-github',
   'job-evidence',
   'race-busy-before-delete',
@@ -67,12 +71,10 @@ const BUSY_REASONS: ReadonlySet<string> = new Set<ReasonCode>([
   'race-busy-after-delete',
   'race-job-evidence-before-delete',
   'race-job-evidence-after-delete',
+  'race-probe-busy-before-delete',
+  'race-probe-busy-after-delete',
+  'probe-busy',
 ]);
-
-/** Kept instances that do have a registration: not held. */
-const REGISTERED_REASONS: ReadonlySet<string> = new Set<ReasonCode>(['registered', 'race-registered-again']);
-/** Instances the reaper never looks at: not held by it. */
-const UNTOUCHED_REASONS: ReadonlySet<string> = new Set<ReasonCode>(['bypass-tag', 'not-running']);
 
 const EVIDENCE_SOURCES: readonly EvidenceSource[] = ['hooks', 'probe', 'none'];
 
@@ -93,7 +95,7 @@ export interface ScopeSummary {
   evidence: EvidenceCounts;
   /** Owners whose runner listing failed. */
   githubUnavailable: number;
-  /** Orphan-cleanup: instances kept running without a registration. */
+  /** Orphan-cleanup: instances kept without a registration and without machine evidence (the core's hold). */
   heldUnregistered: number;
   heldUnregisteredOldestSeconds: number;
 }
@@ -157,15 +159,16 @@ function emptyScope(): ScopeSummary {
   };
 }
 
-/** When the instance was first held: the earliest of its unregistered marks. */
-function heldSince(instance: InstanceView | undefined): number | undefined {
-  if (!instance) return undefined;
-  const marks = [TAG.drainingSince, TAG.reaperOrphanSince, TAG.legacyOrphanSince]
-    .map((key) => instance.tags[key])
-    .filter((value): value is string => value !== undefined)
-    .map((value) => Date.parse(value))
-    .filter((ms) => !Number.isNaN(ms));
-  return marks.length === 0 ? undefined : Math.min(...marks);
+/**
+ * The core's hold (core/orphan.ts): a keep decision with `heldSince`, i.e. an instance kept
+ * without a registration and without machine evidence. One model: the metric counts exactly
+ * what UNREGISTERED_HOLD_MINUTES and UNREGISTERED_HOLD_MAX_INSTANCES bound.
+ */
+function heldSince(decision: Decision | undefined): number | undefined {
+  const since = (decision as (Decision & { heldSince?: string }) | undefined)?.heldSince;
+  if (decision?.action !== 'keep' || since === undefined) return undefined;
+  const ms = Date.parse(since);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 /** Logs every outcome, emits the run's metrics and returns the summary the handler returns. */
@@ -201,9 +204,8 @@ export function reportRun(telemetry: Telemetry, facts: RunFacts): RunSummary {
       deregistered: outcome.deregistered,
     });
     const guard = guardOf(outcome);
-    const since = facts.run === 'orphan-cleanup' && outcome.result === 'kept' ? heldSince(instance) : undefined;
-    const held =
-      since !== undefined && !REGISTERED_REASONS.has(outcome.reason) && !UNTOUCHED_REASONS.has(outcome.reason);
+    const since = facts.run === 'orphan-cleanup' && outcome.result === 'kept' ? heldSince(decision) : undefined;
+    const held = since !== undefined;
     for (const scope of scopesOf(environment)) {
       scope.instances++;
       increment(scope.reasons, outcome.reason);
@@ -216,7 +218,7 @@ export function reportRun(telemetry: Telemetry, facts: RunFacts): RunSummary {
       if (evidence) scope.evidence[evidence]++;
       if (held) {
         scope.heldUnregistered++;
-        scope.heldUnregisteredOldestSeconds = Math.max(scope.heldUnregisteredOldestSeconds, Math.floor((now - since) / 1000));
+        scope.heldUnregisteredOldestSeconds = Math.max(scope.heldUnregisteredOldestSeconds, Math.round((now - since) / 1000));
       }
     }
   }

@@ -176,40 +176,53 @@ describe('reportRun: evidence, environments and holds', () => {
     expect(documents().some((d) => String(d.message).includes('no machine evidence'))).toBe(false);
   });
 
-  it('orphan-cleanup counts held instances and the oldest mark; registered and terminated ones are not held', () => {
-    const instances = [
-      instanceOf('i-drained', tags('ci', { [TAG.drainingSince]: '2026-12-01T11:00:00Z' })),
-      instanceOf('i-orphan', tags('ci', { [TAG.reaperOrphanSince]: '2026-12-01T11:50:00Z' })),
-      instanceOf('i-both', tags('arm', { [TAG.drainingSince]: '2026-12-01T10:00:00Z', [TAG.reaperOrphanSince]: '2026-12-01T11:59:00Z' })),
-      instanceOf('i-registered', tags('ci', { [TAG.reaperOrphanSince]: '2026-12-01T09:00:00Z' })),
-      instanceOf('i-done', tags('ci', { [TAG.drainingSince]: '2026-12-01T08:00:00Z' })),
-      instanceOf('i-bad-mark', tags('ci', { [TAG.drainingSince]: 'yesterday' })),
-    ];
+  it("orphan-cleanup counts the core's held instances (keep decisions with heldSince) and the longest hold", () => {
+    const held = (instanceId: string, since: string, environment: string): Decision =>
+      ({ ...decision(instanceId, 'none', environment), reason: 'waiting-max-job-duration', heldSince: since }) as Decision;
     const summary = report(
       'orphan-cleanup',
       [
         outcome('waiting-max-job-duration', { instanceId: 'i-drained', decided: 'keep' }),
-        outcome('orphan-not-confirmed', { instanceId: 'i-orphan', decided: 'keep' }),
-        outcome('job-evidence', { instanceId: 'i-both', decided: 'keep' }),
+        outcome('waiting-max-job-duration', { instanceId: 'i-orphan', decided: 'keep' }),
+        outcome('waiting-max-job-duration', { instanceId: 'i-arm', decided: 'keep' }),
         outcome('registered', { instanceId: 'i-registered', decided: 'keep' }),
-        outcome('drained', { instanceId: 'i-done', decided: 'terminate', result: 'terminated' }),
-        outcome('malformed-tags', { instanceId: 'i-bad-mark', decided: 'keep' }),
+        outcome('unregistered-hold-limit' as Outcome['reason'], { instanceId: 'i-over', decided: 'terminate', result: 'terminated' }),
       ],
-      instances,
       [],
+      [
+        held('i-drained', '2026-12-01T11:00:00Z', 'ci'),
+        held('i-orphan', '2026-12-01T11:50:00Z', 'ci'),
+        held('i-arm', '2026-12-01T10:00:00Z', 'arm'),
+        decision('i-registered', 'none', 'ci'),
+        { ...decision('i-over', 'none', 'ci'), action: 'terminate' },
+      ],
     );
     expect(summary.heldUnregistered).toBe(3);
     expect(summary.heldUnregisteredOldestSeconds).toBe(7200);
     expect(summary.byEnvironment.ci).toMatchObject({ heldUnregistered: 2, heldUnregisteredOldestSeconds: 3600 });
     expect(summary.byEnvironment.arm).toMatchObject({ heldUnregistered: 1, heldUnregisteredOldestSeconds: 7200 });
-    const held = documents()
-      .filter((d) => 'InstancesHeldUnregistered' in d)
-      .map((d) => [d.Environment ?? '(total)', d.InstancesHeldUnregistered, d.HeldUnregisteredOldestSeconds]);
-    expect(held.sort()).toEqual([
+    const docs = documents().filter((d) => 'InstancesHeldUnregistered' in d);
+    expect(docs.map((d) => [d.Environment ?? '(total)', d.InstancesHeldUnregistered, d.HeldUnregisteredOldestSeconds]).sort()).toEqual([
       ['(total)', 3, 7200],
       ['arm', 1, 7200],
       ['ci', 2, 3600],
     ]);
+    const units = (docs[0]!._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics;
+    expect(units).toContainEqual({ Name: 'HeldUnregisteredOldestSeconds', Unit: 'Seconds' });
+  });
+
+  it('probe guards count as races caught by the probe; a probe-busy keep decision does not', () => {
+    const summary = report(
+      'orphan-cleanup',
+      [
+        outcome('probe-busy' as Outcome['reason'], { instanceId: 'i-a', decided: 'terminate' }),
+        outcome('probe-busy' as Outcome['reason'], { instanceId: 'i-b', decided: 'keep' }),
+      ],
+      [],
+      [],
+    );
+    expect(summary.racesCaught).toEqual({ probe: 1 });
+    expect(summary.keptBusy).toBe(2);
   });
 
   it('scale-down writes no hold metrics', () => {

@@ -1,7 +1,8 @@
 /**
  * What the handlers wire around the core: several environments with one listing per owner,
  * the probe's reachability read once per run, GitHub Enterprise URLs, a private CA, and the
- * metrics at both levels of docs/metrics.md. Real Octokit over HTTP(S) to the GitHub mock,
+ * metrics at both levels of docs/metrics.md. (Held instances are counted from the core's
+ * decisions: telemetry.test.ts.) Real Octokit over HTTP(S) to the GitHub mock,
  * the EC2 and SSM SDK clients on aws-sdk-client-mock.
  */
 import { TAG } from '../../src/core';
@@ -206,31 +207,5 @@ describe('GitHub Enterprise Server', () => {
     const summary = await run(started);
     expect(summary).toMatchObject({ terminated: 0, reasons: { 'github-unavailable': 1 }, githubUnavailable: 1 });
     expect(gh.requests).toHaveLength(0);
-  });
-});
-
-describe('instances held without a registration (orphan-cleanup)', () => {
-  it('counts them, with the age of the oldest mark, per environment', async () => {
-    const gh = await mock();
-    started = coldStart('orphan-cleanup', env(gh, { JOB_EVIDENCE: 'off', RUNNER_BOOT_TIME_IN_MINUTES: '0' }), ssmValues());
-    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
-    const minuteAgo = new Date(Date.now() - 60_000).toISOString();
-    started.ec2.add('i-drained', runnerTags(undefined, { [TAG.drainingSince]: hourAgo }));
-    started.ec2.add('i-orphan', runnerTags(undefined, { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: minuteAgo }));
-    started.ec2.add('i-registered', runnerTags());
-    gh.addRunner(ORG_PATH, { id: 1, name: 'runner-i-registered' });
-    const summary = await run(started);
-    expect(summary.heldUnregistered).toBe(2);
-    expect(summary.heldUnregisteredOldestSeconds).toBeGreaterThanOrEqual(3600);
-    expect(summary.heldUnregisteredOldestSeconds).toBeLessThan(3600 + 120);
-    expect(emf('InstancesHeldUnregistered').map((d) => [d.Environment ?? '(total)', d.InstancesHeldUnregistered]).sort()).toEqual([
-      ['(total)', 2],
-      ['ci', 2],
-    ]);
-    const oldest = emf('HeldUnregisteredOldestSeconds')[0]!;
-    expect((oldest._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics).toContainEqual({
-      Name: 'HeldUnregisteredOldestSeconds',
-      Unit: 'Seconds',
-    });
   });
 });
