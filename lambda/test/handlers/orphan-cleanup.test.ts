@@ -4,6 +4,9 @@ import { ORG_PATH, runnerTags } from '../helpers/fixtures';
 import { startGitHubMock, testPrivateKey, type GitHubMock } from '../helpers/github-mock';
 import { BASE_ENV, coldStart, lambdaContext, scheduledEvent, type ColdStart } from './cold-start';
 
+// Each run that reclaims waits the real SETTLE_SECONDS (2 s, the least the configuration accepts).
+jest.setTimeout(20_000);
+
 let github: GitHubMock;
 let started: ColdStart | undefined;
 
@@ -17,7 +20,7 @@ const env = () => ({
   ...BASE_ENV,
   PARAMETER_GITHUB_APP_INSTALLATION_ID_NAME: '/ci/app/installation',
   GITHUB_API_URL: github.url,
-  SETTLE_SECONDS: '0',
+  SETTLE_SECONDS: '2',
   RUNNER_BOOT_TIME_IN_MINUTES: '0',
   IDLE_CONFIRMATION_SECONDS: '0',
   JOB_EVIDENCE: 'hooks',
@@ -66,7 +69,7 @@ describe('orphan-cleanup handler (middy-wrapped export)', () => {
 
   it('fails on a bad configuration before any call', async () => {
     started = coldStart('orphan-cleanup', { ...env(), MAX_JOB_DURATION_MINUTES: '0' }, ssmValues());
-    await expect(started.handler(scheduledEvent, lambdaContext)).rejects.toThrow(/MAX_JOB_DURATION_MINUTES="0"/);
+    await expect(started.handler(scheduledEvent, lambdaContext)).rejects.toThrow(/MAX_JOB_DURATION_MINUTES must be a whole number from 30/);
     expect(started.ec2.mock.calls()).toHaveLength(0);
     expect(started.ssmCalls()).toBe(0);
     expect(github.requests).toHaveLength(0);
