@@ -40,17 +40,25 @@ function problemsOf(error: z.ZodError): string[] {
   });
 }
 
+/**
+ * ENVIRONMENT or ENVIRONMENTS, exactly one. Judged on presence alone (blank = unset), so it
+ * is reported together with every other problem rather than only once the rest is valid.
+ */
+function environmentProblems(hasOne: boolean, hasSeveral: boolean): string[] {
+  if (!hasOne && !hasSeveral) {
+    return ['ENVIRONMENT or ENVIRONMENTS is required: ENVIRONMENT is one ghr:environment value, ENVIRONMENTS a JSON array of several'];
+  }
+  if (hasOne && hasSeveral) {
+    return ['ENVIRONMENT and ENVIRONMENTS are both set: set exactly one of them (ENVIRONMENTS for several environments)'];
+  }
+  return [];
+}
+
+const isSet = (value: string | undefined): boolean => value !== undefined && value.trim() !== '';
+
 /** The rules that tie several variables together. */
 function crossProblems(e: Parsed): string[] {
-  const problems: string[] = [];
-  if (e.ENVIRONMENT === undefined && e.ENVIRONMENTS === undefined) {
-    problems.push(
-      'ENVIRONMENT or ENVIRONMENTS is required: ENVIRONMENT is one ghr:environment value, ENVIRONMENTS a JSON array of several',
-    );
-  }
-  if (e.ENVIRONMENT !== undefined && e.ENVIRONMENTS !== undefined) {
-    problems.push('ENVIRONMENT and ENVIRONMENTS are both set: set exactly one of them (ENVIRONMENTS for several environments)');
-  }
+  const problems = environmentProblems(e.ENVIRONMENT !== undefined, e.ENVIRONMENTS !== undefined);
   if (e.GHES_URL !== undefined) {
     const { hostname } = new URL(e.GHES_URL);
     if (hostname === 'github.com' || hostname === 'api.github.com' || hostname === 'www.github.com') {
@@ -85,7 +93,10 @@ function crossProblems(e: Parsed): string[] {
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) throw new ConfigError(problemsOf(parsed.error));
+  if (!parsed.success) {
+    const environment = environmentProblems(isSet(env.ENVIRONMENT), isSet(env.ENVIRONMENTS));
+    throw new ConfigError([...problemsOf(parsed.error), ...environment]);
+  }
   const e = parsed.data;
   const cross = crossProblems(e);
   if (cross.length > 0) throw new ConfigError(cross);

@@ -169,6 +169,7 @@ describe('loadConfig: a bad value names the variable and the expected form, neve
     expect(problems).toEqual([
       expect.stringMatching(/^PARAMETER_GITHUB_APP_ID_NAME is required: the name of an SSM parameter/),
       expect.stringMatching(/^PARAMETER_GITHUB_APP_KEY_BASE64_NAME is required: the name of an SSM parameter/),
+      expect.stringMatching(/^ENVIRONMENT or ENVIRONMENTS is required/),
     ]);
     // The rules between variables are checked once every variable parses on its own.
     expect(problemsOf({ ...MINIMAL_ENV, ENVIRONMENT: undefined })).toEqual([
@@ -179,7 +180,7 @@ describe('loadConfig: a bad value names the variable and the expected form, neve
   test('every problem of the single variables is reported at once', () => {
     const problems = problemsOf({ DRY_RUN: 'maybe', GITHUB_CONCURRENCY: '0' });
     const variables = problems.map((p) => p.split(/[: ]/)[0]).sort();
-    expect(variables).toEqual(['DRY_RUN', 'GITHUB_CONCURRENCY', 'PARAMETER_GITHUB_APP_ID_NAME', 'PARAMETER_GITHUB_APP_KEY_BASE64_NAME']);
+    expect(variables).toEqual(['DRY_RUN', 'ENVIRONMENT', 'GITHUB_CONCURRENCY', 'PARAMETER_GITHUB_APP_ID_NAME', 'PARAMETER_GITHUB_APP_KEY_BASE64_NAME']);
   });
 
   test('the error message lists the problems', () => {
