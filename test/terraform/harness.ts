@@ -37,7 +37,9 @@ export interface ReaperOutputs {
     job_completed_script: string;
     user_data: string;
     instance_policy_json: string;
+    github_aws_runners: { runner_hook_job_started: string; runner_hook_job_completed: string };
   };
+  probe_document_name: string | null;
 }
 
 export interface DeployedReaper {

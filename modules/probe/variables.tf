@@ -1,0 +1,26 @@
+variable "document_name" {
+  description = "Name of the SSM document. AWS reserves the prefixes aws, amazon and amzn."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9_.-]{3,128}$", var.document_name)) && !can(regex("^(?i)(aws|amazon|amzn)", var.document_name))
+    error_message = "document_name must be 3 to 128 letters, digits, _ . or -, and must not start with aws, amazon or amzn (reserved by AWS): set the root module's prefix."
+  }
+}
+
+variable "execution_timeout_seconds" {
+  description = "How long SSM lets the probe script run on an instance before it stops it. The reaper stops waiting much earlier (PROBE_TIMEOUT_SECONDS); this only bounds a stuck script."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.execution_timeout_seconds >= 10 && var.execution_timeout_seconds <= 600 && floor(var.execution_timeout_seconds) == var.execution_timeout_seconds
+    error_message = "execution_timeout_seconds must be a whole number from 10 to 600."
+  }
+}
+
+variable "tags" {
+  description = "Tags for the document."
+  type        = map(string)
+  default     = {}
+}
