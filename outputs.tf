@@ -44,3 +44,16 @@ output "probe_document_name" {
   description = "Name of the SSM probe document the functions run on the fleet's SSM-managed Linux instances (PROBE_DOCUMENT_NAME); null when `enable_probe` is false."
   value       = var.enable_probe ? module.probe[0].document_name : null
 }
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null unless `create_dashboard`."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms by name (`<prefix>-<alarm>`); empty unless `create_alarms`."
+  value = merge(
+    { for a in aws_cloudwatch_metric_alarm.metric : a.alarm_name => a.arn },
+    { for a in aws_cloudwatch_metric_alarm.summed : a.alarm_name => a.arn },
+  )
+}

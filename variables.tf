@@ -311,6 +311,56 @@ variable "runner_hooks_check_timeout_seconds" {
   }
 }
 
+variable "create_dashboard" {
+  description = "Create a CloudWatch dashboard named `<prefix>`: failed invocations and errors, github-unavailable, races caught by each guard, instances by machine evidence, instances held without a registration, reclaims against the DELETE budget, GitHub calls, the probe (docs/metrics.md)."
+  type        = bool
+  default     = false
+}
+
+variable "create_alarms" {
+  description = "Create CloudWatch alarms named `<prefix>-<alarm>`: failed invocations of each function, errors, github-unavailable, reclaims deferred, instances held without a registration past the hold, GitHub rate limits, and (with a threshold) instances without machine evidence. Thresholds in `alarm_thresholds`."
+  type        = bool
+  default     = false
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic the alarms notify, on alarm and back to OK. Null: alarms without notifications (visible in the console and on the dashboard)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN such as \"arn:aws:sns:eu-west-1:111122223333:ci-alerts\"."
+  }
+  validation {
+    condition     = var.alarm_sns_topic_arn == null || var.create_alarms
+    error_message = "alarm_sns_topic_arn is set but create_alarms is false: set create_alarms = true for the alarms that notify it."
+  }
+}
+
+variable "alarm_thresholds" {
+  description = "Alarm thresholds. `periods`: schedule intervals in a row before an alarm fires (failed invocations: most of them); `errors`: Errors per interval; `instances_without_evidence`: alarm when more instances than this have no machine evidence for `instances_without_evidence_minutes` (null: no such alarm); `held_unregistered_extra_minutes`: margin over the unregistered hold before the held-too-long alarm."
+  type = object({
+    periods                            = optional(number, 3)
+    errors                             = optional(number, 1)
+    instances_without_evidence         = optional(number)
+    instances_without_evidence_minutes = optional(number, 60)
+    held_unregistered_extra_minutes    = optional(number, 15)
+  })
+  default = {}
+
+  validation {
+    condition = (
+      var.alarm_thresholds.periods >= 1 && var.alarm_thresholds.periods <= 24 && floor(var.alarm_thresholds.periods) == var.alarm_thresholds.periods &&
+      var.alarm_thresholds.errors >= 1 &&
+      try(var.alarm_thresholds.instances_without_evidence >= 0, var.alarm_thresholds.instances_without_evidence == null) &&
+      var.alarm_thresholds.instances_without_evidence_minutes >= 1 && var.alarm_thresholds.instances_without_evidence_minutes <= 1440 &&
+      var.alarm_thresholds.held_unregistered_extra_minutes >= 0 && var.alarm_thresholds.held_unregistered_extra_minutes <= 1440
+    )
+    error_message = "alarm_thresholds: periods a whole number from 1 to 24, errors at least 1, instances_without_evidence null or 0 or more, instances_without_evidence_minutes from 1 to 1440, held_unregistered_extra_minutes from 0 to 1440."
+  }
+}
+
 variable "lambda_zip" {
   description = "Local paths of the deployment zips. Null fields default to the zips `npm run build` writes into `lambda/dist/` of this module. Ignored when `lambda_s3` is set."
   type = object({

@@ -1,6 +1,7 @@
 // The module for real, against moto: apply the upgrade baseline, plan the working tree on
 // the same state (nothing replaced), apply it, read every function and the probe document
 // back, prove its IAM policy with a policy simulator, and destroy it leaving nothing behind.
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -38,6 +39,14 @@ const VARS = {
   orphan_cleanup_schedule_expression: 'rate(8 minutes)',
   scale_down_timeout: 120,
   orphan_cleanup_timeout: 90,
+};
+
+/** Inputs the baseline does not have: given to the working tree's module only. */
+const NEW_VARS = {
+  create_dashboard: true,
+  create_alarms: true,
+  alarm_sns_topic_arn: `arn:aws:sns:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:reaper-alerts`,
+  alarm_thresholds: { instances_without_evidence: 0 },
 };
 
 const EXPECTED_ENV = {
@@ -106,6 +115,18 @@ afterAll(async () => {
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The aws CLI against moto, for the services this suite has no SDK client of (CloudWatch). */
+function awsCli(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'aws',
+      [...args, '--endpoint-url', moto.url, '--region', MOTO_REGION, '--output', 'json'],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_PAGER: '' } },
+      (error, stdout, stderr) => (error ? reject(new Error(`aws ${args.join(' ')}: ${stderr}`)) : resolvePromise(stdout)),
+    );
+  });
+}
+
 async function functionNames(): Promise<string[]> {
   const out = await clients.lambda.send(new ListFunctionsCommand({}));
   return (out.Functions ?? []).map((f) => f.FunctionName ?? '').sort();
@@ -137,7 +158,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     const fixture = baseline.fixtureDir;
     const current = await stageModule();
     cleanup.push(current);
-    writeFixture(fixture, current, moto.url, { ...DEFAULT_VARS, ...VARS });
+    writeFixture(fixture, current, moto.url, { ...DEFAULT_VARS, ...VARS, ...NEW_VARS });
     await terraformOk(fixture, ['init', '-input=false']);
     await terraformOk(fixture, ['plan', '-input=false', '-out=upgrade.tfplan']);
     const plan = JSON.parse(await terraformOk(fixture, ['show', '-json', 'upgrade.tfplan'])) as {
@@ -224,6 +245,40 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     });
     const script = readFileSync(join(__dirname, '..', '..', 'modules', 'probe', 'scripts', 'probe.sh'), 'utf8');
     expect(`${content.mainSteps[0]?.inputs.runCommand.join('\n')}\n`).toBe(script);
+  });
+
+  test('the dashboard and the alarms exist, the alarms notifying the topic', async () => {
+    const dashboard = JSON.parse(await awsCli(['cloudwatch', 'get-dashboard', '--dashboard-name', 'gh-e2e-reaper'])) as {
+      DashboardBody: string;
+    };
+    const widgets = (JSON.parse(dashboard.DashboardBody) as { widgets: Array<{ type: string; properties: { metrics?: unknown[][] } }> })
+      .widgets;
+    const metricNames = new Set(widgets.flatMap((w) => (w.properties.metrics ?? []).map((line) => line[1])));
+    for (const name of ['Errors', 'GitHubUnavailable', 'RacesCaught', 'InstancesByEvidence', 'HeldUnregisteredOldestSeconds', 'GitHubDeletes', 'GitHubCalls']) {
+      expect({ name, shown: metricNames.has(name) }).toEqual({ name, shown: true });
+    }
+    const alarms = JSON.parse(await awsCli(['cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'gh-e2e-reaper-'])) as {
+      MetricAlarms: Array<{ AlarmName: string; AlarmActions: string[]; OKActions: string[]; Metrics?: unknown[] }>;
+    };
+    expect(alarms.MetricAlarms.map((a) => a.AlarmName).sort()).toEqual(
+      [
+        'errors',
+        'github-rate-limited',
+        'github-unavailable',
+        'held-unregistered-too-long',
+        'instances-without-machine-evidence',
+        'orphan-cleanup-failed-invocations',
+        'reclaims-deferred',
+        'scale-down-failed-invocations',
+      ].map((a) => `gh-e2e-reaper-${a}`),
+    );
+    for (const alarm of alarms.MetricAlarms) {
+      expect({ alarm: alarm.AlarmName, actions: [alarm.AlarmActions, alarm.OKActions] }).toEqual({
+        alarm: alarm.AlarmName,
+        actions: [[NEW_VARS.alarm_sns_topic_arn], [NEW_VARS.alarm_sns_topic_arn]],
+      });
+    }
+    expect(alarms.MetricAlarms.find((a) => a.AlarmName === 'gh-e2e-reaper-errors')?.Metrics).toHaveLength(3);
   });
 
   test('log groups exist with the configured retention', async () => {
@@ -383,7 +438,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     );
   });
 
-  test('terraform destroy leaves no function, role, log group, rule or document behind', async () => {
+  test('terraform destroy leaves no function, role, log group, rule, document, dashboard or alarm behind', async () => {
     if (!baseline) throw new Error('baseline not applied');
     await terraformOk(baseline.fixtureDir, ['destroy', '-auto-approve', '-input=false', '-refresh=false']);
     expect(await functionNames()).toEqual([]);
@@ -395,5 +450,9 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     expect(rules.Rules ?? []).toEqual([]);
     const documents = await clients.ssm.send(new ListDocumentsCommand({ Filters: [{ Key: 'Owner', Values: ['Self'] }] }));
     expect((documents.DocumentIdentifiers ?? []).map((d) => d.Name)).toEqual([]);
+    const dashboards = JSON.parse(await awsCli(['cloudwatch', 'list-dashboards'])) as { DashboardEntries: unknown[] };
+    expect(dashboards.DashboardEntries).toEqual([]);
+    const alarms = JSON.parse(await awsCli(['cloudwatch', 'describe-alarms'])) as { MetricAlarms: unknown[] };
+    expect(alarms.MetricAlarms).toEqual([]);
   });
 });

@@ -62,7 +62,7 @@ export const DEFAULT_VARS: Record<string, unknown> = {
 
 /** The provider block that sends every AWS call the module makes to moto. */
 export function motoProvider(motoUrl: string): Record<string, unknown> {
-  const services = ['cloudwatchlogs', 'ec2', 'events', 'iam', 'lambda', 'ssm', 'sts'];
+  const services = ['cloudwatch', 'cloudwatchlogs', 'ec2', 'events', 'iam', 'lambda', 'ssm', 'sts'];
   return {
     region: MOTO_REGION,
     access_key: 'test',

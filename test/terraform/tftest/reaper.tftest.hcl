@@ -14,6 +14,19 @@ mock_provider "aws" {
   mock_data "aws_partition" {
     defaults = { partition = "aws" }
   }
+  # For the runs that apply on the mock: ARNs the provider validates.
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111122223333:role/mock" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:mock" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:111122223333:rule/mock" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:mock" }
+  }
 }
 
 variables {
@@ -202,9 +215,18 @@ run "several_environments" {
   command = plan
 
   variables {
-    environment  = null
-    environments = ["mr-linux", "mr-arm"]
-    prefix       = "mr-reaper"
+    environment      = null
+    environments     = ["mr-linux", "mr-arm"]
+    prefix           = "mr-reaper"
+    create_dashboard = true
+  }
+
+  assert {
+    condition = alltrue([for e in ["mr-linux", "mr-arm"] : (
+      strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"RunnersTerminated\",\"Environment\",\"${e}\"") &&
+      strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"InstancesByEvidence\",\"Environment\",\"${e}\",\"Evidence\",\"none\"")
+    )])
+    error_message = "With several environments the dashboard shows each one."
   }
 
   assert {
@@ -518,6 +540,142 @@ run "runner_hooks" {
     )
     error_message = "The chains must embed the reaper's hooks and the team's existing hooks (none given for job_completed)."
   }
+}
+
+run "no_dashboard_or_alarms_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudwatch_dashboard.this) == 0 && length(aws_cloudwatch_metric_alarm.metric) == 0 && length(aws_cloudwatch_metric_alarm.summed) == 0
+    error_message = "Dashboard and alarms are opt-in."
+  }
+}
+
+run "dashboard_and_alarms" {
+  # apply (on the mock provider): the dashboard lists the alarms' ARNs, known only then.
+  command = apply
+
+  variables {
+    create_dashboard    = true
+    create_alarms       = true
+    alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:111122223333:ci-alerts"
+    alarm_thresholds    = { instances_without_evidence = 0 }
+  }
+
+  assert {
+    condition = sort(keys(output.alarm_arns)) == sort([for a in [
+      "errors", "github-rate-limited", "github-unavailable", "held-unregistered-too-long", "instances-without-machine-evidence",
+      "orphan-cleanup-failed-invocations", "reclaims-deferred", "scale-down-failed-invocations",
+    ] : "gh-ci-reaper-${a}"])
+    error_message = "Unexpected set of alarms."
+  }
+  assert {
+    condition = alltrue([for a in concat(values(aws_cloudwatch_metric_alarm.metric), values(aws_cloudwatch_metric_alarm.summed)) : (
+      a.alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:ci-alerts"]) && a.ok_actions == toset(["arn:aws:sns:eu-west-1:111122223333:ci-alerts"]) && a.treat_missing_data == "notBreaching"
+    )])
+    error_message = "Every alarm must notify the SNS topic on alarm and on OK, and treat missing data as no news."
+  }
+  assert {
+    condition = [for k, a in aws_cloudwatch_metric_alarm.metric : [a.namespace, a.metric_name, a.dimensions, a.statistic, a.period, a.evaluation_periods, a.threshold] if k == "github-unavailable"][0] == [
+      "RunnerReaper", "GitHubUnavailable", tomap({ service = "runner-reaper-scale-down" }), "Maximum", 300, 3, 1
+    ]
+    error_message = "github-unavailable: GitHubUnavailable (scale-down total), Maximum, >= 1 for 3 scale-down intervals (docs/metrics.md)."
+  }
+  assert {
+    condition = [for k, a in aws_cloudwatch_metric_alarm.metric : [a.namespace, a.metric_name, a.dimensions, a.datapoints_to_alarm, a.evaluation_periods] if k == "scale-down-failed-invocations"][0] == [
+      "AWS/Lambda", "Errors", tomap({ FunctionName = "gh-ci-reaper-scale-down" }), 2, 3
+    ]
+    error_message = "Failed invocations: AWS/Lambda Errors of the function, in 2 of 3 intervals."
+  }
+  assert {
+    condition = [for k, a in aws_cloudwatch_metric_alarm.metric : [a.metric_name, a.dimensions, a.period, a.threshold] if k == "held-unregistered-too-long"][0] == [
+      "HeldUnregisteredOldestSeconds", tomap({ service = "runner-reaper-orphan-cleanup" }), 600, (360 + 15) * 60
+    ]
+    error_message = "held-unregistered-too-long: the oldest hold (orphan-cleanup) above the hold (max_job_duration_minutes by default) plus the margin, per orphan-cleanup interval."
+  }
+  assert {
+    condition = [for k, a in aws_cloudwatch_metric_alarm.metric : [a.metric_name, a.dimensions, a.comparison_operator, a.threshold, a.evaluation_periods] if k == "instances-without-machine-evidence"][0] == [
+      "InstancesByEvidence", tomap({ service = "runner-reaper-scale-down", Evidence = "none" }), "GreaterThanThreshold", 0, 12
+    ]
+    error_message = "instances-without-machine-evidence: InstancesByEvidence Evidence=none above the threshold for an hour (12 intervals of 5 minutes)."
+  }
+  assert {
+    condition = [for k, a in aws_cloudwatch_metric_alarm.metric : [a.metric_name, a.dimensions, a.statistic, a.comparison_operator, a.threshold] if k == "reclaims-deferred"][0] == [
+      "Decisions", tomap({ service = "runner-reaper-scale-down", Reason = "deferred" }), "Sum", "GreaterThanThreshold", 0
+    ]
+    error_message = "reclaims-deferred: Decisions Reason=deferred > 0."
+  }
+  assert {
+    condition = alltrue([for k, a in aws_cloudwatch_metric_alarm.summed : (
+      length(a.metric_query) == 3 &&
+      [for q in a.metric_query : q.expression if q.id == "total"][0] == "FILL(sd, 0) + FILL(oc, 0)" &&
+      toset(flatten([for q in a.metric_query : [for m in q.metric : m.dimensions.service]])) == toset(["runner-reaper-scale-down", "runner-reaper-orphan-cleanup"])
+    )])
+    error_message = "errors and github-rate-limited must sum both functions' series."
+  }
+  assert {
+    condition = toset(flatten([for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : [for line in w.properties.metrics : line[1]] if w.type == "metric"])) == toset([
+      "Errors", "Throttles", "GitHubUnavailable", "RacesCaught", "InstancesByEvidence", "InstancesHeldUnregistered", "HeldUnregisteredOldestSeconds",
+      "RunnersTerminated", "OrphansTerminated", "GitHubDeletes", "Decisions", "GitHubCalls", "GitHubRateLimited", "ProbesSent", "ProbeFailures",
+    ])
+    error_message = "The dashboard must show the metrics of docs/metrics.md's dashboard table."
+  }
+  assert {
+    # Each line is [namespace, "RacesCaught", "Guard", <guard>, "service", <service>, {options}].
+    condition = alltrue(flatten([for guard in ["get", "delete-422", "recheck", "job-evidence", "probe"] : [
+      for service in ["runner-reaper-scale-down", "runner-reaper-orphan-cleanup"] :
+      strcontains(aws_cloudwatch_dashboard.this[0].dashboard_body, "\"RacesCaught\",\"Guard\",\"${guard}\",\"service\",\"${service}\"")
+    ]]))
+    error_message = "Races caught must be shown for every guard."
+  }
+  assert {
+    condition     = [for w in jsondecode(aws_cloudwatch_dashboard.this[0].dashboard_body).widgets : length(w.properties.alarms) if w.type == "alarm"] == [8]
+    error_message = "The dashboard must show the alarms."
+  }
+  assert {
+    condition     = output.dashboard_name == "gh-ci-reaper"
+    error_message = "The dashboard is named after the prefix."
+  }
+}
+
+run "alarm_periods_follow_the_schedules" {
+  command = plan
+
+  variables {
+    create_alarms                      = true
+    scale_down_schedule_expression     = "cron(0/15 * * * ? *)"
+    orphan_cleanup_schedule_expression = "rate(1 day)"
+    unregistered_hold_minutes          = 100
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["github-unavailable"].period == 900 && aws_cloudwatch_metric_alarm.metric["held-unregistered-too-long"].period == 3600
+    error_message = "A */15 cron gives 15-minute periods; a daily schedule is capped at an hour."
+  }
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.metric["held-unregistered-too-long"].threshold == (100 + 15) * 60
+    error_message = "The held-too-long threshold follows unregistered_hold_minutes."
+  }
+  assert {
+    condition     = !contains(keys(aws_cloudwatch_metric_alarm.metric), "instances-without-machine-evidence") && length(aws_cloudwatch_metric_alarm.metric["github-unavailable"].alarm_actions) == 0
+    error_message = "Without a threshold there is no evidence alarm; without a topic, no actions."
+  }
+}
+
+run "alarm_topic_without_alarms_is_rejected" {
+  command = plan
+  variables {
+    alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:111122223333:ci-alerts"
+  }
+  expect_failures = [var.alarm_sns_topic_arn]
+}
+
+run "bad_alarm_thresholds_are_rejected" {
+  command = plan
+  variables {
+    alarm_thresholds = { periods = 0 }
+  }
+  expect_failures = [var.alarm_thresholds]
 }
 
 run "settle_seconds_must_be_at_least_two" {
