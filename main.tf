@@ -137,6 +137,7 @@ module "runner_hooks" {
   source = "./modules/runner-hooks"
 
   environments          = local.environments
+  runner_env_file       = "${var.runner_directory}/.env"
   existing_hooks        = var.existing_runner_hooks
   check_timeout_seconds = var.runner_hooks_check_timeout_seconds
   partition             = local.partition
@@ -146,6 +147,7 @@ module "probe" {
   source = "./modules/probe"
   count  = var.enable_probe ? 1 : 0
 
-  document_name = local.probe_document_name
-  tags          = var.tags
+  document_name    = local.probe_document_name
+  runner_directory = var.runner_directory
+  tags             = var.tags
 }

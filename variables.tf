@@ -291,6 +291,17 @@ variable "dry_run" {
   default     = false
 }
 
+variable "runner_directory" {
+  description = "The actions runner's directory on the runner instances (github-aws-runners: /opt/actions-runner): the runner hooks set its `.env` and wait for its listener; the probe reads its files."
+  type        = string
+  default     = "/opt/actions-runner"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]{0,254}$", var.runner_directory)) && !endswith(var.runner_directory, "/")
+    error_message = "runner_directory must be an absolute path of letters, digits and . _ - /, without a trailing slash, e.g. \"/opt/actions-runner\"."
+  }
+}
+
 variable "existing_runner_hooks" {
   description = "Job hook scripts the team already has (content, as given to github-aws-runners' `runner_hook_job_started` / `runner_hook_job_completed`). The `runner_hooks.github_aws_runners` chains run them beside the reaper's hooks and keep their exit status."
   type = object({

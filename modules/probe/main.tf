@@ -13,13 +13,23 @@ locals {
   content = {
     schemaVersion = "2.2"
     description   = "runner-reaper probe: prints one line of JSON saying whether a GitHub Actions job runs on this runner instance. Read-only."
+    parameters = {
+      runnerRoot = {
+        type           = "String"
+        description    = "The actions runner's directory on the instance."
+        default        = var.runner_directory
+        allowedPattern = "^/[A-Za-z0-9._/-]{0,254}$"
+      }
+    }
     mainSteps = [{
       action       = "aws:runShellScript"
       name         = "probe"
       precondition = { StringEquals = ["platformType", "Linux"] }
       inputs = {
-        # The agent writes these lines, in order, to a script file and runs it.
-        runCommand     = split("\n", trimsuffix(local.script, "\n"))
+        # The agent writes these lines, in order, to one script file and runs it. The first
+        # sets the runner root the script reads; the script itself has no {{ }} for SSM to
+        # substitute.
+        runCommand     = concat(["RUNNER_REAPER_RUNNER_ROOT='{{ runnerRoot }}'"], split("\n", trimsuffix(local.script, "\n")))
         timeoutSeconds = tostring(var.execution_timeout_seconds)
       }
     }]
@@ -32,4 +42,11 @@ resource "aws_ssm_document" "probe" {
   document_format = "JSON"
   content         = jsonencode(local.content)
   tags            = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = !strcontains(local.script, "{{")
+      error_message = "modules/probe/scripts/probe.sh must not contain {{: SSM would substitute it as a document parameter."
+    }
+  }
 }

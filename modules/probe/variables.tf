@@ -19,6 +19,17 @@ variable "execution_timeout_seconds" {
   }
 }
 
+variable "runner_directory" {
+  description = "The actions runner's directory on the instances: the default of the document's runnerRoot parameter."
+  type        = string
+  default     = "/opt/actions-runner"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9._/-]{0,254}$", var.runner_directory))
+    error_message = "runner_directory must be an absolute path of letters, digits and . _ - /."
+  }
+}
+
 variable "tags" {
   description = "Tags for the document."
   type        = map(string)

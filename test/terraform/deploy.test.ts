@@ -244,7 +244,9 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
       precondition: { StringEquals: ['platformType', 'Linux'] },
     });
     const script = readFileSync(join(__dirname, '..', '..', 'modules', 'probe', 'scripts', 'probe.sh'), 'utf8');
-    expect(`${content.mainSteps[0]?.inputs.runCommand.join('\n')}\n`).toBe(script);
+    const [rootLine, ...scriptLines] = content.mainSteps[0]?.inputs.runCommand ?? [];
+    expect(rootLine).toBe("RUNNER_REAPER_RUNNER_ROOT='{{ runnerRoot }}'");
+    expect(`${scriptLines.join('\n')}\n`).toBe(script);
   });
 
   test('the dashboard and the alarms exist, the alarms notifying the topic', async () => {

@@ -144,8 +144,13 @@ run "every_input_reaches_its_environment_variable" {
     scale_down_timeout         = 301
     orphan_cleanup_memory_size = 768
     orphan_cleanup_timeout     = 241
+    runner_directory           = "/srv/runner"
   }
 
+  assert {
+    condition     = jsondecode(module.probe[0].content).parameters.runnerRoot.default == "/srv/runner" && strcontains(output.runner_hooks.user_data, "echo 'ACTIONS_RUNNER_HOOK_JOB_STARTED=/opt/runner-reaper/job-started.sh' >> '/srv/runner/.env'")
+    error_message = "runner_directory must reach the probe's runner root and the hooks' .env."
+  }
   assert {
     condition = alltrue([for f in [module.scale_down, module.orphan_cleanup] : (
       f.configuration.environment_variables.ENVIRONMENT == "fleet-a" &&
@@ -326,11 +331,15 @@ run "probe_document" {
       name         = "probe"
       precondition = { StringEquals = ["platformType", "Linux"] }
       inputs = {
-        runCommand     = split("\n", trimsuffix(file("modules/probe/scripts/probe.sh"), "\n"))
+        runCommand     = concat(["RUNNER_REAPER_RUNNER_ROOT='{{ runnerRoot }}'"], split("\n", trimsuffix(file("modules/probe/scripts/probe.sh"), "\n")))
         timeoutSeconds = "60"
       }
     }])
-    error_message = "The document must be one Linux aws:runShellScript step running the probe script line by line."
+    error_message = "The document must be one Linux aws:runShellScript step running the probe script line by line, after setting the runner root."
+  }
+  assert {
+    condition     = jsondecode(module.probe[0].content).parameters.runnerRoot.default == "/opt/actions-runner"
+    error_message = "The runner root must default to runner_directory."
   }
   assert {
     condition     = module.probe[0].document_name == "gh-ci-reaper-probe" && jsondecode(module.probe[0].content).schemaVersion == "2.2"
