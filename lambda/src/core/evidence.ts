@@ -80,30 +80,12 @@ export function hasStaleJob(tags: Tags, now: Date, maxJobMs: number): boolean {
 }
 
 /**
- * Since when the hooks say the machine has had no job: the last job's completion, or the
- * launch when no job ever started. Undefined when the tags cannot tell: a job runs, a
- * time is unreadable, or a start has no matching completion.
- */
-export function hooksIdleSince(instance: InstanceView, now: Date): Date | undefined {
-  const { tags } = instance;
-  if (hasJobEvidence(tags)) return undefined;
-  const started = readTagTime(tags[TAG.jobStartedAt], now);
-  const completed = readTagTime(tags[TAG.lastJobCompletedAt], now);
-  if (started.state === 'unreadable' || completed.state === 'unreadable') return undefined;
-  if (completed.state === 'time') {
-    if (started.state === 'time' && started.at.getTime() > completed.at.getTime()) return undefined;
-    return completed.at;
-  }
-  if (started.state === 'time') return undefined;
-  return Number.isFinite(instance.launchTime.getTime()) ? instance.launchTime : undefined;
-}
-
-/**
  * Which machine evidence backs decisions about this instance:
  * - `JOB_EVIDENCE=off`: `none` everywhere;
+ * - a job-time tag nobody can read (unparsable, or far in the future): `none`;
  * - the `ghr:job-hooks` marker of our contract version: `hooks` (in `auto` and `hooks`),
- *   unless the hooks visibly stopped reporting (an unreadable job time, or a `ghr:job`
- *   older than MAX_JOB_DURATION_MINUTES): then they are no evidence for this instance;
+ *   unless the hooks visibly stopped reporting (a `ghr:job` older than
+ *   MAX_JOB_DURATION_MINUTES): then they are no evidence for this instance;
  * - otherwise, in `auto` only: `probe` when the probe is configured (the handler fills
  *   `snapshot.probe` only then), SSM could be read and the instance's agent is online;
  * - else `none`.
@@ -113,9 +95,10 @@ export function evidenceOf(instance: InstanceView, snapshot: Snapshot): Evidence
   const { config, now } = snapshot;
   if (config.jobEvidence === 'off') return 'none';
   const { tags } = instance;
-  const hooksReport =
-    !hasMalformedJobTimes(tags, now) && !hasStaleJob(tags, now, config.maxJobDurationMinutes * MINUTE_MS);
-  if (hasHooksMarker(tags) && hooksReport) return 'hooks';
+  // A job time nobody can read: some hook wrote something at an unknown time, and every
+  // rule then takes the conservative, bounded path (docs/design.md, rules 15 and 9).
+  if (hasMalformedJobTimes(tags, now)) return 'none';
+  if (hasHooksMarker(tags) && !hasStaleJob(tags, now, config.maxJobDurationMinutes * MINUTE_MS)) return 'hooks';
   return evidenceWithoutHooks(instance, snapshot);
 }
 

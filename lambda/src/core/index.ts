@@ -14,7 +14,6 @@ export {
   hasStaleJob,
   hookTagsOf,
   hookTagsChanged,
-  hooksIdleSince,
   jobActivityAfter,
   jobStartOf,
 } from './evidence';

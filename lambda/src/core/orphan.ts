@@ -14,7 +14,7 @@ import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivi
 import { describeOwner, gate } from './gate';
 import { findRunner } from './match';
 import { TAG } from './tags';
-import { isOldEnough, MINUTE_MS, readTagTime, SECOND_MS, tagTimeAt } from './time';
+import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
 import type { Decision, HeldSummary, InstanceView, Snapshot } from './types';
 
 const NO_EVIDENCE = 'no machine evidence: an unlisted runner may still be running its job';
@@ -157,6 +157,7 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
   }
   if (hasJobEvidence(tags)) return withMarks(decideJobEvidence(instance, snapshot, base, marks), marks);
 
+  const malformed = hasMalformedJobTimes(tags, now);
   const drainingSince = tagTimeAt(tags[TAG.drainingSince], now);
   // An unreadable draining mark is ignored: the instance then goes the slower orphan way.
   if (drainingSince) {
@@ -200,32 +201,16 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
   }
 
   const confirmationMs = config.idleConfirmationSeconds * SECOND_MS;
-  // Issue 11, point 2: the hooks say when the last job ended; without a registration no
-  // new job can come, so once that is a confirmation ago the sightings add nothing.
-  if (evidence === 'hooks') {
-    const completed = hooksCompletedIdle(instance, now);
-    if (completed && isOldEnough(completed, now, confirmationMs)) {
-      return act({
-        reason: 'orphan-confirmed',
-        message: `Terminate: running without a registration and the job hooks say its last job ended at ${completed.toISOString()}.`,
-      });
-    }
+  // Issue 11, point 2: without a registration no new job can come, and the machine's own
+  // word after the settle (no ghr:job, or no Worker for the probe) with a fresh listing
+  // confirms the rest: machine evidence needs no second sighting.
+  if (evidence !== 'none') {
+    const how = evidence === 'hooks' ? 'its job hooks report no job' : 'the probe is asked after the settle';
+    return act({ reason: 'orphan-confirmed', message: `Terminate: running without a registration and ${how} (${evidence}).` });
   }
 
   const orphanSince = marks.since;
   if (!orphanSince) {
-    if (evidence === 'probe') {
-      const probeIdleBefore = new Date(now.getTime() - confirmationMs).toISOString();
-      return {
-        ...act({
-          reason: 'orphan-confirmed',
-          message: `Terminate if the probe agrees: first sighting without a registration, and the probe after the settle must say no job since ${probeIdleBefore} or earlier.`,
-        }),
-        probeIdleBefore,
-        // Should the probe not agree, the next run has its first sighting.
-        setTags: { [TAG.reaperOrphanSince]: nowIso },
-      };
-    }
     const what = tags[TAG.reaperOrphanSince] === undefined ? 'First' : `${TAG.reaperOrphanSince} is unreadable, so this is a first`;
     return withMarks(
       {
@@ -238,7 +223,6 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
       marks,
     );
   }
-  const malformed = hasMalformedJobTimes(tags, now);
   if (malformed && !isOldEnough(orphanSince, now, maxMs)) {
     return withMarks(
       {
@@ -297,17 +281,6 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
     reason: 'orphan-confirmed',
     message: `Terminate: running without a registration since ${orphanSince.toISOString()}${evidence === 'none' ? `, longer than ${holdMinutes} minutes` : ` (${evidence})`}.`,
   });
-}
-
-/** When the hooks say the last job ended, if they say it consistently (no job now, the end after the start). */
-function hooksCompletedIdle(instance: InstanceView, now: Date): Date | undefined {
-  const { tags } = instance;
-  if (hasJobEvidence(tags)) return undefined;
-  const started = readTagTime(tags[TAG.jobStartedAt], now);
-  const completed = readTagTime(tags[TAG.lastJobCompletedAt], now);
-  if (completed.state !== 'time' || started.state === 'unreadable') return undefined;
-  if (started.state === 'time' && started.at.getTime() > completed.at.getTime()) return undefined;
-  return completed.at;
 }
 
 /**

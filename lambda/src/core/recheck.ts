@@ -109,16 +109,6 @@ function probeVerdict(decision: Decision, probe: ProbeRead | undefined, phase: '
       message: `Kept: the probe says a job ended at ${probe.idleSince.toISOString()}, after ${markedAt.toISOString()}.`,
     };
   }
-  if (decision.probeIdleBefore !== undefined) {
-    const needed = Date.parse(decision.probeIdleBefore);
-    if (!probe.idleSince || !(probe.idleSince.getTime() <= needed)) {
-      const since = probe.idleSince ? `since ${probe.idleSince.toISOString()}` : 'for an unknown time';
-      return {
-        reason: 'idle-not-confirmed',
-        message: `Kept: the probe says the machine has been idle ${since}, not since ${decision.probeIdleBefore} or earlier.`,
-      };
-    }
-  }
   return undefined;
 }
 

@@ -6,7 +6,7 @@
  */
 import type { Config, IdleWindow } from '../config/schema';
 import { deleteBackoffUntil, deleteFailuresOf, terminationRetryAt } from './backoff';
-import { evidenceOf, evidenceWithoutHooks, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, hooksIdleSince, jobActivityAfter, jobStartOf } from './evidence';
+import { evidenceOf, evidenceWithoutHooks, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
 import { findRunner } from './match';
@@ -37,7 +37,11 @@ interface IdleCandidate {
 
 const NO_EVIDENCE = 'no machine evidence backs this instance';
 
-/** The idle time needed before a reclaim: doubled where no machine evidence backs GitHub's busy flag. */
+/**
+ * The idle time two sightings must span where the reclaim rests on GitHub's word:
+ * IDLE_CONFIRMATION_SECONDS, doubled where no machine evidence backs GitHub's busy flag.
+ * (With machine evidence that reads, the first sighting is enough: see decideIdle.)
+ */
 export function idleConfirmationMs(config: Pick<Config, 'idleConfirmationSeconds'>, evidence: EvidenceSource): number {
   return config.idleConfirmationSeconds * SECOND_MS * (evidence === 'none' ? 2 : 1);
 }
@@ -198,9 +202,6 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
   const { config, now } = snapshot;
   const known = { instanceId: instance.id, owner, runner, environment, evidence };
   const nowIso = now.toISOString();
-  const confirmationMs = idleConfirmationMs(config, evidence);
-  const seconds = confirmationMs / SECOND_MS;
-  const doubled = evidence === 'none' ? ` (doubled: ${NO_EVIDENCE})` : '';
 
   const backoffUntil = deleteBackoffUntil(tags, now);
   if (backoffUntil) {
@@ -217,7 +218,7 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
 
   const failures = deleteFailuresOf(tags);
   const stale = staleJob ? ` ${TAG.job}=${tags[TAG.job]} is older than ${config.maxJobDurationMinutes} minutes (stale: the job-completed hook never ran).` : '';
-  const act = (message: string, extra: Partial<Decision> = {}): Decision =>
+  const act = (message: string): Decision =>
     withTags(
       {
         ...known,
@@ -226,33 +227,26 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
         message: `${message}${stale}`,
         hookTags: hookTagsOf(tags),
         ...(failures > 0 ? { deleteFailures: failures } : {}),
-        ...extra,
       },
       removeTags,
-      extra.setTags,
     );
 
-  // Issue 11, point 2: where the hooks tell since when the machine has had no job, that
-  // is the idle clock, and the first sighting can already count as confirmed.
-  if (evidence === 'hooks') {
-    const machineIdle = hooksIdleSince(instance, now);
-    if (machineIdle && isOldEnough(machineIdle, now, confirmationMs)) {
-      return act(`Reclaim: the job hooks say no job since ${machineIdle.toISOString()}, at least ${seconds} s.`);
-    }
+  const malformed = hasMalformedJobTimes(tags, now);
+  // Issue 11, point 2: with machine evidence GitHub's lagging busy flag is not what the
+  // idle streak guards against any more. The machine's own word right before the DELETE
+  // (no ghr:job / no Worker), and again after the settle, confirms it; so the first idle
+  // sighting is enough (docs/design.md, "Every wait in the reclaim path").
+  if (evidence !== 'none') {
+    const how = evidence === 'hooks' ? 'its job hooks report no job' : 'the probe is asked right before the DELETE and after the settle';
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub and ${how} (${evidence}).`);
   }
 
-  const probeIdleBefore = new Date(now.getTime() - confirmationMs).toISOString();
-  /** Probe evidence: the probe right before the DELETE confirms (or not) how long the machine has been idle. */
-  const probeAct = (why: string, setTags?: Record<string, string>) =>
-    act(`Reclaim if the probe agrees: ${why}, and the probe must say the machine has had no job since ${probeIdleBefore} or earlier.`, {
-      probeIdleBefore,
-      ...(setTags ? { setTags } : {}),
-    });
-
+  // Only GitHub's word: two idle sightings, far enough apart.
+  const confirmationMs = idleConfirmationMs(config, evidence);
+  const seconds = confirmationMs / SECOND_MS;
+  const doubled = evidence === 'none' ? ` (doubled: ${NO_EVIDENCE})` : '';
   const idleSince = tagTimeAt(tags[TAG.idleSince], now);
-  const malformed = hasMalformedJobTimes(tags, now);
   if (!idleSince) {
-    if (evidence === 'probe' && !malformed) return probeAct('first idle sighting', { [TAG.idleSince]: nowIso });
     const what = tags[TAG.idleSince] === undefined ? 'First' : `${TAG.idleSince} is unreadable, so this is a first`;
     return withTags(
       { ...known, action: 'keep', reason: 'idle-first-sighting', message: `Kept: ${what} idle sighting; marking ${TAG.idleSince}.` },
@@ -272,7 +266,6 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
     );
   }
   if (jobActivityAfter(tags, idleSince, now, malformed ? 'ignore' : 'activity')) {
-    if (evidence === 'probe') return probeAct('a job started or completed since the idle sighting', { [TAG.idleSince]: nowIso });
     return withTags(
       {
         ...known,
@@ -285,7 +278,6 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
     );
   }
   if (!isOldEnough(idleSince, now, confirmationMs)) {
-    if (evidence === 'probe') return probeAct(`idle on GitHub since ${idleSince.toISOString()}, not yet ${seconds} s`);
     return withTags(
       {
         ...known,

@@ -176,11 +176,6 @@ export interface Decision {
    * compare against them: any change means a hook fired since (a job started or ended).
    */
   hookTags?: HookTags;
-  /**
-   * On act decisions whose idle confirmation rests on the probe (no confirmed sighting
-   * yet): the probe's `idleSince` must be at or before this time, or the instance is kept.
-   */
-  probeIdleBefore?: string;
   /** On scale-down reclaims: failed DELETEs of this runner in earlier runs (ordering, back-off). */
   deleteFailures?: number;
   /**

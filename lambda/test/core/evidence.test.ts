@@ -1,4 +1,4 @@
-import { evidenceOf, hasBypass, hasHooksMarker, hasJobEvidence, hasMalformedJobTimes, hasStaleJob, hookTagsChanged, hookTagsOf, hooksIdleSince, jobActivityAfter } from '../../src/core/evidence';
+import { evidenceOf, hasBypass, hasHooksMarker, hasJobEvidence, hasMalformedJobTimes, hasStaleJob, hookTagsChanged, hookTagsOf, jobActivityAfter } from '../../src/core/evidence';
 import { TAG } from '../../src/core/tags';
 import { isOldEnough, parseTagTime, readTagTime } from '../../src/core/time';
 import { ago, instance, isoAgo, NOW, snapshot } from './fixtures';
@@ -117,18 +117,6 @@ describe('the hook tags', () => {
     expect(hasStaleJob({ [TAG.jobStartedAt]: isoAgo({ days: 2 }) }, NOW, max)).toBe(false);
   });
 
-  test.each([
-    ['no job ever: since launch', {}, 'launch'],
-    ['last job completed', { [TAG.jobStartedAt]: isoAgo({ minutes: 9 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 5 }) }, isoAgo({ minutes: 5 })],
-    ['completion without a start', { [TAG.lastJobCompletedAt]: isoAgo({ minutes: 5 }) }, isoAgo({ minutes: 5 })],
-    ['a job runs', { [TAG.job]: '1/a', [TAG.lastJobCompletedAt]: isoAgo({ minutes: 5 }) }, undefined],
-    ['a start after the last completion', { [TAG.jobStartedAt]: isoAgo({ minutes: 1 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 5 }) }, undefined],
-    ['a start without completion', { [TAG.jobStartedAt]: isoAgo({ minutes: 1 }) }, undefined],
-    ['an unreadable time', { [TAG.lastJobCompletedAt]: 'x' }, undefined],
-  ])('hooksIdleSince: %s', (_name, tags, expected) => {
-    const i = instance({ tags, launchTime: ago({ hours: 1 }) });
-    expect(hooksIdleSince(i, NOW)?.toISOString()).toBe(expected === 'launch' ? i.launchTime.toISOString() : expected);
-  });
 });
 
 describe('evidenceOf (docs/design.md, "Machine evidence")', () => {
@@ -163,6 +151,9 @@ describe('evidenceOf (docs/design.md, "Machine evidence")', () => {
   test('hooks that visibly stopped reporting are no evidence for that instance', () => {
     const s = snapshot({ config: { jobEvidence: 'auto', maxJobDurationMinutes: 360 } });
     expect(evidenceOf(instance({ tags: { ...marker, [TAG.jobStartedAt]: 'garbage' } }), s)).toBe('none');
+    // Unreadable hook times are no evidence whatever else the instance has.
+    const probed = instance({ tags: { [TAG.lastJobCompletedAt]: isoAgo({ days: -2 }) } });
+    expect(evidenceOf(probed, { ...s, probe: { enabled: true, online: new Set([probed.id]) } })).toBe('none');
     expect(evidenceOf(instance({ tags: { ...marker, [TAG.job]: '1', [TAG.jobStartedAt]: isoAgo({ hours: 7 }) } }), s)).toBe('none');
     expect(evidenceOf(instance({ tags: { ...marker, [TAG.job]: '1', [TAG.jobStartedAt]: isoAgo({ hours: 1 }) } }), s)).toBe('hooks');
   });

@@ -44,8 +44,8 @@ const firstSighting = { [TAG.reaperOrphanSince]: NOW_ISO };
 /** Unregistered for longer than every threshold of every evidence source. */
 const longOrphan = { [TAG.reaperOrphanSince]: isoAgo({ hours: 7 }) };
 
-/** [name, case, expected; the same for every evidence source] */
-const sameForEveryEvidence: [string, Case, Expected][] = [
+/** [name, case, expected without machine evidence, expected with hooks (when different)] */
+const sameForEveryEvidence: [string, Case, Expected, Expected?][] = [
   // 1. the shared gate
   ['bypass', { tags: { [TAG.bypassRemoval]: 'true', ...longOrphan } }, { action: 'keep', reason: 'bypass-tag' }],
   ['bypass beats an overdue job', { tags: { [TAG.bypassRemoval]: 'true', [TAG.job]: '1/a', [TAG.jobStartedAt]: isoAgo({ days: 2 }) } }, { action: 'keep', reason: 'bypass-tag' }],
@@ -84,24 +84,24 @@ const sameForEveryEvidence: [string, Case, Expected][] = [
   // 6. booting (5 minutes)
   ['launched 4m59s ago', { launchTime: ago({ minutes: 4, seconds: 59 }) }, { action: 'keep', reason: 'booting' }],
   ['launched 4m59s ago with an old orphan mark', { launchTime: ago({ minutes: 4, seconds: 59 }), tags: longOrphan }, { action: 'keep', reason: 'booting' }],
-  ['launched exactly 5 minutes ago', { launchTime: ago({ minutes: 5 }) }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }],
+  ['launched exactly 5 minutes ago', { launchTime: ago({ minutes: 5 }) }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
   ['invalid launch time', { launchTime: new Date(Number.NaN) }, { action: 'keep', reason: 'booting' }],
   // 7. first sighting: our own key, never ghr:orphan
-  ['no mark', {}, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }],
-  ["github-aws-runners' ghr:orphan=true alone is not ours: first sighting, left alone", { tags: { [TAG.orphan]: 'true' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }],
-  ['unparsable mark', { tags: { [TAG.reaperOrphanSince]: 'a while ago' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }],
-  ['0.1.0 marks: the time is carried over to our key, the pair removed', { tags: { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: isoAgo({ seconds: 30 }) } }, { action: 'keep', reason: 'orphan-not-confirmed', setTags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 30 }) }, removeTags: [TAG.orphan, TAG.legacyOrphanSince] }],
-  ['0.1.0 mark with an unreadable time: removed, first sighting', { tags: { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: 'x' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting, removeTags: [TAG.orphan, TAG.legacyOrphanSince] }],
+  ['no mark', {}, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
+  ["github-aws-runners' ghr:orphan=true alone is not ours: first sighting, left alone", { tags: { [TAG.orphan]: 'true' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
+  ['unparsable mark', { tags: { [TAG.reaperOrphanSince]: 'a while ago' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
+  ['0.1.0 marks: the time is carried over to our key, the pair removed', { tags: { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: isoAgo({ seconds: 30 }) } }, { action: 'keep', reason: 'orphan-not-confirmed', setTags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 30 }) }, removeTags: [TAG.orphan, TAG.legacyOrphanSince] }, { action: 'terminate', reason: 'orphan-confirmed' }],
+  ['0.1.0 mark with an unreadable time: removed, first sighting', { tags: { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: 'x' } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting, removeTags: [TAG.orphan, TAG.legacyOrphanSince] }, { action: 'terminate', reason: 'orphan-confirmed' }],
   ['0.1.0 marks beside ours: ours counts, theirs removed', { tags: { ...longOrphan, [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: isoAgo({ seconds: 1 }), [TAG.job]: '1/a', [TAG.jobStartedAt]: isoAgo({ hours: 1 }) } }, { action: 'keep', reason: 'job-evidence', removeTags: [TAG.orphan, TAG.legacyOrphanSince] }],
   // 8. a job since the sighting
-  ['job started after the mark', { tags: { ...longOrphan, [TAG.jobStartedAt]: isoAgo({ hours: 1 }) } }, { action: 'keep', reason: 'job-since-idle-sighting', setTags: firstSighting }],
+  ['job started after the mark', { tags: { ...longOrphan, [TAG.jobStartedAt]: isoAgo({ hours: 1 }) } }, { action: 'keep', reason: 'job-since-idle-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
   // unreadable job times: kept, bounded by MAX_JOB_DURATION_MINUTES without a registration
   ['unparsable job time, unregistered for 1 hour', { tags: { [TAG.reaperOrphanSince]: isoAgo({ hours: 1 }), [TAG.lastJobCompletedAt]: 'nope' } }, { action: 'keep', reason: 'malformed-tags' }],
   ['a job time far in the future, unregistered for 1 hour: kept without restarting the clock', { tags: { [TAG.reaperOrphanSince]: isoAgo({ hours: 1 }), [TAG.jobStartedAt]: isoAgo({ days: -1 }) } }, { action: 'keep', reason: 'malformed-tags' }],
   ['unparsable job time, unregistered for 7 hours: the bound is reached', { tags: { ...longOrphan, [TAG.lastJobCompletedAt]: 'nope' } }, { action: 'terminate', reason: 'orphan-confirmed' }],
   // 9. confirmation (60 s)
-  ['orphan for 59 s', { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 59 }) } }, { action: 'keep', reason: 'orphan-not-confirmed' }],
-  ['mark in the future (re-marked)', { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: -600 }) } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }],
+  ['orphan for 59 s', { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 59 }) } }, { action: 'keep', reason: 'orphan-not-confirmed' }, { action: 'terminate', reason: 'orphan-confirmed' }],
+  ['mark in the future (re-marked)', { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: -600 }) } }, { action: 'keep', reason: 'orphan-first-sighting', setTags: firstSighting }, { action: 'terminate', reason: 'orphan-confirmed' }],
   // 11. long orphans go whatever the evidence
   ['orphan for 7 hours', { tags: longOrphan }, { action: 'terminate', reason: 'orphan-confirmed' }],
   ['orphan for 7 hours, jobs long before', { tags: { ...longOrphan, [TAG.jobStartedAt]: isoAgo({ hours: 9 }), [TAG.lastJobCompletedAt]: isoAgo({ hours: 8 }) } }, { action: 'terminate', reason: 'orphan-confirmed' }],
@@ -113,10 +113,10 @@ const EVIDENCE_VARIANTS = [
   ['none (JOB_EVIDENCE=hooks, no marker)', HOOKS, {}],
 ] as const;
 
-describe.each(EVIDENCE_VARIANTS)('decideOrphans, evidence %s: rules that do not depend on the evidence', (_name, mode, marker) => {
-  test.each(sameForEveryEvidence.map(([name, c, expected]) => [name, { c, expected }] as const))('%s', (_n, row) => {
+describe.each(EVIDENCE_VARIANTS)('decideOrphans, evidence %s: the rules', (_name, mode, marker) => {
+  test.each(sameForEveryEvidence.map(([name, c, expected, withHooks]) => [name, { c, expected, withHooks }] as const))('%s', (_n, row) => {
     const d = decideOne({ ...row.c, tags: { ...marker, ...row.c.tags } }, mode);
-    expectDecision(d, row.expected);
+    expectDecision(d, 'ghr:job-hooks' in marker && mode.jobEvidence !== 'off' && row.withHooks ? row.withHooks : row.expected);
     // Never the tag github-aws-runners' scale-down kills on.
     expect(Object.keys(d.setTags ?? {})).not.toContain(TAG.orphan);
   });
@@ -133,21 +133,21 @@ describe('decideOrphans: rules that depend on the evidence', () => {
     ['off', 'draining for exactly 360 minutes', OFF, {}, { tags: { [TAG.drainingSince]: isoAgo({ minutes: 360 }) } }, 'terminate', 'drained'],
     ['off', 'draining for a day', OFF, {}, { tags: { [TAG.drainingSince]: isoAgo({ days: 1 }) } }, 'terminate', 'drained'],
     // an unreadable draining mark: the slower orphan path instead
-    ['hooks', 'unparsable draining mark, first sighting', HOOKS, MARKER, { tags: { [TAG.drainingSince]: 'x' } }, 'keep', 'orphan-first-sighting'],
+    ['hooks', 'unparsable draining mark: the orphan rules', HOOKS, MARKER, { tags: { [TAG.drainingSince]: 'x' } }, 'terminate', 'orphan-confirmed'],
     ['off', 'unparsable draining mark, first sighting', OFF, {}, { tags: { [TAG.drainingSince]: 'x' } }, 'keep', 'orphan-first-sighting'],
-    // 9/10/11: confirmation, then without machine evidence the hold
+    // confirmation, then without machine evidence the hold
     ['hooks', 'orphan for exactly 60 s', HOOKS, MARKER, { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 60 }) } }, 'terminate', 'orphan-confirmed'],
+    ['hooks', 'first sighting: the executor re-reads the tags and re-lists after the settle', HOOKS, MARKER, {}, 'terminate', 'orphan-confirmed'],
     ['off', 'orphan for exactly 60 s', OFF, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 60 }) } }, 'keep', 'waiting-max-job-duration'],
     ['hooks, no marker', 'orphan for 10 minutes', HOOKS, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 10 }) } }, 'keep', 'waiting-max-job-duration'],
     ['off', 'orphan for 59 s', OFF, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ seconds: 59 }) } }, 'keep', 'orphan-not-confirmed'],
     ['off', 'orphan for 359m59s', OFF, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 359, seconds: 59 }) } }, 'keep', 'waiting-max-job-duration'],
     ['off', 'orphan for exactly 360 minutes', OFF, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 360 }) } }, 'terminate', 'orphan-confirmed'],
     ['off', 'orphan for 31 minutes, max 30', { ...OFF, maxJobDurationMinutes: 30, unregisteredHold: { maxMinutes: 30, maxInstances: 0 } }, {}, { tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 31 }) } }, 'terminate', 'orphan-confirmed'],
-    // hooks: a last job that ended a confirmation ago needs no second sighting
-    ['hooks', 'last job ended 2 minutes ago, no mark', HOOKS, MARKER, { tags: { [TAG.jobStartedAt]: isoAgo({ minutes: 5 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 2 }) } }, 'terminate', 'orphan-confirmed'],
-    ['hooks', 'last job ended 30 s ago, no mark', HOOKS, MARKER, { tags: { [TAG.jobStartedAt]: isoAgo({ minutes: 5 }), [TAG.lastJobCompletedAt]: isoAgo({ seconds: 30 }) } }, 'keep', 'orphan-first-sighting'],
-    ['hooks', 'never ran a job, no mark: sightings decide', HOOKS, MARKER, {}, 'keep', 'orphan-first-sighting'],
-    ['off', 'last job ended 2 minutes ago, no mark', OFF, MARKER, { tags: { [TAG.lastJobCompletedAt]: isoAgo({ minutes: 2 }) } }, 'keep', 'orphan-first-sighting'],
+    // hooks: no second sighting needed, but booting still waits
+    ['hooks', 'last job ended 30 s ago, no mark', HOOKS, MARKER, { tags: { [TAG.jobStartedAt]: isoAgo({ minutes: 5 }), [TAG.lastJobCompletedAt]: isoAgo({ seconds: 30 }) } }, 'terminate', 'orphan-confirmed'],
+    ['hooks', 'booting', HOOKS, MARKER, { launchTime: ago({ minutes: 4 }) }, 'keep', 'booting'],
+    ['off', 'the marker does not count with JOB_EVIDENCE=off', OFF, MARKER, { tags: { [TAG.lastJobCompletedAt]: isoAgo({ minutes: 2 }) } }, 'keep', 'orphan-first-sighting'],
   ] as const)('JOB_EVIDENCE=%s: %s', (_mode, _name, mode, marker, c, action, reason) => {
     const d = decideOne({ ...(c as Case), tags: { ...marker, ...(c as Case).tags } }, mode);
     expect([d.action, d.reason]).toEqual([action, reason]);
@@ -187,13 +187,11 @@ describe('decideOrphans: per-instance evidence during a partial rollout (issue 8
     expect(runs.every((d) => d.evidence === 'none')).toBe(true);
   });
 
-  test('the same instance with the marker and no job tags is terminated once confirmed', () => {
+  test('the same instance with the marker and no job tags goes to the executor, which settles and re-reads before terminating', () => {
     const hooked = instance({ launchTime: ago({ minutes: 30 }), tags: MARKER });
-    const runs = runsOf(hooked, HOOKS, [ago({ minutes: 2 }), NOW]);
-    expect(runs.map((d) => [d.action, d.reason, d.evidence])).toEqual([
-      ['keep', 'orphan-first-sighting', 'hooks'],
-      ['terminate', 'orphan-confirmed', 'hooks'],
-    ]);
+    const runs = runsOf(hooked, HOOKS, [NOW]);
+    expect(runs.map((d) => [d.action, d.reason, d.evidence])).toEqual([['terminate', 'orphan-confirmed', 'hooks']]);
+    expect(runs[0]!.hookTags).toEqual({});
   });
 
   test('probe evidence: drained instances and first sightings go to the executor, which asks the probe', () => {
@@ -202,14 +200,7 @@ describe('decideOrphans: per-instance evidence during a partial rollout (issue 8
     const s = { ...snapshot({ instances: [drained, fresh], runners: [], config: { ...HOOKS, jobEvidence: 'auto' } }), probe: { enabled: true, online: new Set([drained.id, fresh.id]) } };
     const [d1, d2] = decideOrphans(s);
     expect(d1).toMatchObject({ action: 'terminate', reason: 'drained', evidence: 'probe' });
-    expect(d1!.probeIdleBefore).toBeUndefined();
-    expect(d2).toMatchObject({
-      action: 'terminate',
-      reason: 'orphan-confirmed',
-      evidence: 'probe',
-      probeIdleBefore: ago({ seconds: 60 }).toISOString(),
-      setTags: firstSighting,
-    });
+    expect(d2).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'probe' });
   });
 });
 

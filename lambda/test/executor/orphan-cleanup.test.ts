@@ -273,18 +273,6 @@ describe('orphan-cleanup executor', () => {
       expect(report.outcomes[0]).toMatchObject({ result, reason, evidence: 'probe' });
     });
 
-    test('a first sighting left to the probe needs a long enough idle time', async () => {
-      const decision = probed(ID, { probeIdleBefore: '2026-11-29T11:59:00Z' });
-      const soon = await runOrphanCleanup([decision], { ...ports(), probe: probeOf({ [ID]: answered(false, '2026-11-29T11:59:30Z') }) }, testEnv(testConfig()), {
-        decidedAt: DECIDED_AT,
-      });
-      expect(soon.outcomes[0]).toMatchObject({ result: 'kept', reason: 'idle-not-confirmed' });
-      const long = await runOrphanCleanup([decision], { ...ports(), probe: probeOf({ [ID]: answered(false, '2026-11-29T11:00:00Z') }) }, testEnv(testConfig()), {
-        decidedAt: DECIDED_AT,
-      });
-      expect(long.outcomes[0]).toMatchObject({ result: 'terminated' });
-    });
-
     test('one round for all probe instances, none for the others', async () => {
       for (const id of ['i-p1', 'i-p2', 'i-h1']) ec2.add(id, runnerTags());
       const rounds: string[][] = [];
