@@ -163,7 +163,11 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
   if (drainingSince) {
     if (evidence !== 'none') {
       const how = evidence === 'hooks' ? 'no job hook tag is set' : 'the probe is asked after the settle';
-      return act({ reason: 'drained', message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and ${how} (${evidence}).` });
+      return act({
+        reason: 'drained',
+        message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and ${how} (${evidence}).`,
+        ...(evidence === 'probe' && isOldEnough(drainingSince, now, maxMs) ? { withoutEvidence: true } : {}),
+      });
     }
     if (isOldEnough(drainingSince, now, holdMs)) {
       return holdIsShortened(config)
@@ -204,9 +208,19 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
   // Issue 11, point 2: without a registration no new job can come, and the machine's own
   // word after the settle (no ghr:job, or no Worker for the probe) with a fresh listing
   // confirms the rest: machine evidence needs no second sighting.
-  if (evidence !== 'none') {
-    const how = evidence === 'hooks' ? 'its job hooks report no job' : 'the probe is asked after the settle';
-    return act({ reason: 'orphan-confirmed', message: `Terminate: running without a registration and ${how} (${evidence}).` });
+  if (evidence === 'hooks') {
+    return act({ reason: 'orphan-confirmed', message: 'Terminate: running without a registration and its job hooks report no job (hooks).' });
+  }
+  if (evidence === 'probe') {
+    // The orphan mark is kept too, so that a probe that keeps failing to answer does not
+    // hold the instance for ever: after MAX_JOB_DURATION_MINUTES without a registration, a
+    // missing answer no longer keeps it (a busy answer always does).
+    return act({
+      reason: 'orphan-confirmed',
+      message: 'Terminate: running without a registration; the probe is asked after the settle (probe).',
+      ...(marks.since ? {} : { setTags: { [TAG.reaperOrphanSince]: nowIso } }),
+      ...(isOldEnough(marks.since, now, maxMs) ? { withoutEvidence: true } : {}),
+    });
   }
 
   const orphanSince = marks.since;

@@ -36,6 +36,8 @@ export interface SettleJudgement {
   terminate: boolean;
   reason: ReasonCode;
   message: string;
+  /** On a termination: what the log line should add (e.g. that the probe gave no answer). */
+  note?: string;
 }
 
 export interface DeleteJudgement {
@@ -92,9 +94,17 @@ function jobSeen(decision: Decision, fresh: InstanceView, markedAt: Date | undef
 
 type Verdict = { reason: ReasonCode; message: string } | undefined;
 
+/**
+ * A probe decision whose probe gave no answer, but which the conservative rules would take
+ * anyway (`withoutEvidence`): judged as if it had no machine evidence.
+ */
+function probeFellThrough(decision: Decision, probe: ProbeRead | undefined): boolean {
+  return decision.evidence === 'probe' && decision.withoutEvidence === true && (!probe || probe.kind === 'error');
+}
+
 /** The probe's word for a decision whose evidence is `probe`; undefined when it lets the action go on. */
 function probeVerdict(decision: Decision, probe: ProbeRead | undefined, phase: 'before' | 'after', markedAt?: Date): Verdict {
-  if (decision.evidence !== 'probe') return undefined;
+  if (decision.evidence !== 'probe' || probeFellThrough(decision, probe)) return undefined;
   if (!probe) return { reason: 'probe-error', message: 'Kept: the probe was not asked or gave no answer.' };
   if (probe.kind === 'error') return { reason: 'probe-error', message: `Kept: the probe gave no usable answer (${probe.error}).` };
   if (probe.busy) {
@@ -140,7 +150,13 @@ export function judgeAfterSettle(input: SettleJudgementInput): SettleJudgement {
   if (runnerRead?.kind === 'error') {
     return keepAfter('github-error', `Kept: the runner re-check failed (${runnerRead.error}).`);
   }
-  return { terminate: true, reason: decision.reason, message: `Terminate: nothing changed during the settle (${decision.reason}).` };
+  const note = probeFellThrough(decision, input.probe) ? 'the probe gave no answer, but the rules without machine evidence allow it' : undefined;
+  return {
+    terminate: true,
+    reason: decision.reason,
+    message: `Terminate: nothing changed during the settle (${decision.reason}${note ? `; ${note}` : ''}).`,
+    ...(note ? { note } : {}),
+  };
 }
 
 const keepBefore = (reason: ReasonCode, message: string): DeleteJudgement => ({ proceed: false, skipDelete: false, reason, message });
@@ -161,7 +177,7 @@ export function judgeBeforeDelete(input: BeforeDeleteInput): DeleteJudgement {
   if (seen) return keepBefore('race-job-evidence-before-delete', `Kept: ${seen} before the DELETE.`);
   const probe = probeVerdict(decision, input.probe, 'before');
   if (probe) return keepBefore(probe.reason, probe.message);
-  if (read.kind === 'gone' && (decision.evidence ?? 'none') === 'none') {
+  if (read.kind === 'gone' && ((decision.evidence ?? 'none') === 'none' || probeFellThrough(decision, input.probe))) {
     // GitHub consumes an ephemeral runner's registration when it assigns a job, so a
     // runner that vanished since the listing may be running one. Without machine evidence
     // nothing after the settle could see that job: leave the instance to orphan-cleanup,

@@ -218,7 +218,7 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
 
   const failures = deleteFailuresOf(tags);
   const stale = staleJob ? ` ${TAG.job}=${tags[TAG.job]} is older than ${config.maxJobDurationMinutes} minutes (stale: the job-completed hook never ran).` : '';
-  const act = (message: string): Decision =>
+  const act = (message: string, extra: Partial<Decision> = {}): Decision =>
     withTags(
       {
         ...known,
@@ -227,25 +227,36 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
         message: `${message}${stale}`,
         hookTags: hookTagsOf(tags),
         ...(failures > 0 ? { deleteFailures: failures } : {}),
+        ...extra,
       },
       removeTags,
+      extra.setTags,
     );
 
   const malformed = hasMalformedJobTimes(tags, now);
+  const confirmationMs = idleConfirmationMs(config, 'none');
+  const idleSince = tagTimeAt(tags[TAG.idleSince], now);
   // Issue 11, point 2: with machine evidence GitHub's lagging busy flag is not what the
   // idle streak guards against any more. The machine's own word right before the DELETE
   // (no ghr:job / no Worker), and again after the settle, confirms it; so the first idle
   // sighting is enough (docs/design.md, "Every wait in the reclaim path").
-  if (evidence !== 'none') {
-    const how = evidence === 'hooks' ? 'its job hooks report no job' : 'the probe is asked right before the DELETE and after the settle';
-    return act(`Reclaim: runner ${runner.name} is idle on GitHub and ${how} (${evidence}).`);
+  if (evidence === 'hooks') {
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub and its job hooks report no job (hooks).`);
+  }
+  if (evidence === 'probe') {
+    // The idle streak is kept too, so that a probe that keeps failing to answer does not
+    // hold the runner for ever: once the streak would confirm it without evidence, a
+    // missing answer no longer keeps it (a busy answer always does).
+    const streak = idleSince !== undefined && !jobActivityAfter(tags, idleSince, now) && isOldEnough(idleSince, now, confirmationMs);
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub; the probe is asked right before the DELETE and after the settle (probe).`, {
+      ...(idleSince ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
+      ...(streak ? { withoutEvidence: true } : {}),
+    });
   }
 
   // Only GitHub's word: two idle sightings, far enough apart.
-  const confirmationMs = idleConfirmationMs(config, evidence);
   const seconds = confirmationMs / SECOND_MS;
-  const doubled = evidence === 'none' ? ` (doubled: ${NO_EVIDENCE})` : '';
-  const idleSince = tagTimeAt(tags[TAG.idleSince], now);
+  const doubled = ` (doubled: ${NO_EVIDENCE})`;
   if (!idleSince) {
     const what = tags[TAG.idleSince] === undefined ? 'First' : `${TAG.idleSince} is unreadable, so this is a first`;
     return withTags(

@@ -176,6 +176,12 @@ export interface Decision {
    * compare against them: any change means a hook fired since (a job started or ended).
    */
   hookTags?: HookTags;
+  /**
+   * On act decisions backed by the probe: the same action would be taken without any
+   * machine evidence (the conservative confirmation or hold is already met), so a probe
+   * that gives no answer does not hold it back for ever; a busy answer still keeps.
+   */
+  withoutEvidence?: boolean;
   /** On scale-down reclaims: failed DELETEs of this runner in earlier runs (ordering, back-off). */
   deleteFailures?: number;
   /**

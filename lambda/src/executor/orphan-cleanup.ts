@@ -72,6 +72,7 @@ export async function runOrphanCleanup(
   const [listings, probes] = await Promise.all([relist(candidates, ports), probeRound(ports.probe, probeIds)]);
 
   const toTerminate: Decision[] = [];
+  const notes = new Map<string, string>();
   for (const d of candidates) {
     const instance = fresh.get(d.instanceId);
     if (!d.owner) {
@@ -108,6 +109,7 @@ export async function runOrphanCleanup(
       outcomes.push(kept(d, ORPHAN_REASON[verdict.reason] ?? verdict.reason, verdict.message));
       continue;
     }
+    if (verdict.note) notes.set(d.instanceId, verdict.note);
     toTerminate.push(d);
   }
 
@@ -116,7 +118,8 @@ export async function runOrphanCleanup(
   for (const d of toTerminate) {
     const refused = result.refused.get(d.instanceId);
     if (result.terminated.has(d.instanceId)) {
-      outcomes.push(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}`));
+      const note = notes.get(d.instanceId);
+      outcomes.push(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}${note ? ` (${note}.)` : ''}`));
     } else if (refused !== undefined) {
       outcomes.push(kept(d, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); retried after a back-off.`));
       tagChanges.push({ instanceId: d.instanceId, set: { [TAG.terminationRefusedAt]: env.now().toISOString() } });

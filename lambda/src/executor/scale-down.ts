@@ -58,6 +58,8 @@ interface Candidate {
   accepted: boolean;
   /** When this candidate's draining mark was written. */
   markedAt?: Date;
+  /** What the re-check adds to the termination's log line. */
+  note?: string;
 }
 
 interface Look {
@@ -348,7 +350,10 @@ class ScaleDownRun {
         environments: env.config.environments,
         now: env.now(),
       });
-      if (verdict.terminate) return true;
+      if (verdict.terminate) {
+        if (verdict.note) c.note = verdict.note;
+        return true;
+      }
       this.keep(c, verdict.reason, `${verdict.message} ${TAG.drainingSince} stays for orphan-cleanup.`, { deregistered: true });
       return false;
     });
@@ -361,7 +366,12 @@ class ScaleDownRun {
       const refused = result.refused.get(id);
       if (result.terminated.has(id)) {
         this.outcomes.push({
-          ...fromDecision(c.decision, 'terminated', c.decision.reason, `Terminated: runner ${c.runner.name} deregistered, idle after the settle.`),
+          ...fromDecision(
+            c.decision,
+            'terminated',
+            c.decision.reason,
+            `Terminated: runner ${c.runner.name} deregistered, idle after the settle${c.note ? ` (${c.note})` : ''}.`,
+          ),
           deregistered: true,
         });
       } else if (refused !== undefined) {

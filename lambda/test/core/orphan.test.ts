@@ -200,7 +200,16 @@ describe('decideOrphans: per-instance evidence during a partial rollout (issue 8
     const s = { ...snapshot({ instances: [drained, fresh], runners: [], config: { ...HOOKS, jobEvidence: 'auto' } }), probe: { enabled: true, online: new Set([drained.id, fresh.id]) } };
     const [d1, d2] = decideOrphans(s);
     expect(d1).toMatchObject({ action: 'terminate', reason: 'drained', evidence: 'probe' });
-    expect(d2).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'probe' });
+    expect(d2).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'probe', setTags: firstSighting });
+    expect([d1!.withoutEvidence, d2!.withoutEvidence]).toEqual([undefined, undefined]);
+  });
+
+  test('probe evidence: after MAX_JOB_DURATION_MINUTES without a registration, a missing probe answer no longer holds it', () => {
+    const drained = instance({ tags: { [TAG.drainingSince]: isoAgo({ minutes: 361 }) } });
+    const orphan = instance({ tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 360 }) } });
+    const young = instance({ tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 359 }) } });
+    const s = { ...snapshot({ instances: [drained, orphan, young], runners: [], config: { ...HOOKS, jobEvidence: 'auto' } }), probe: { enabled: true, online: new Set([drained.id, orphan.id, young.id]) } };
+    expect(decideOrphans(s).map((d) => d.withoutEvidence)).toEqual([true, true, undefined]);
   });
 });
 

@@ -136,6 +136,13 @@ describe('judgeAfterSettle', () => {
       expect(judged(probe)).toMatchObject({ terminate, reason });
     });
 
+    test('a probe that gives no answer does not hold back what the rules without evidence allow; a busy one still keeps', () => {
+      expect(judged(probeError, { withoutEvidence: true })).toMatchObject({ terminate: true, reason: 'idle-confirmed' });
+      expect(judged(undefined, { withoutEvidence: true })).toMatchObject({ terminate: true });
+      expect(judged(busyProbe, { withoutEvidence: true })).toMatchObject({ terminate: false, reason: 'race-probe-busy-after-delete' });
+      expect(judged(probeError)).toMatchObject({ terminate: false, reason: 'probe-error' });
+    });
+
     test('the probe is not consulted for other evidence sources', () => {
       expect(judged(busyProbe, {}, 'hooks')).toMatchObject({ terminate: true });
     });
@@ -195,6 +202,12 @@ describe('judgeBeforeDelete', () => {
     ['idle, since unknown', idleProbe(), {}, true, 'idle-confirmed'],
   ] as const)('probe evidence, probe %s', (_name, probe, extra, proceed, reason) => {
     expect(judge(found(), clean, 'probe', extra, probe)).toMatchObject({ proceed, reason });
+  });
+
+  test('probe evidence without an answer, allowed by the rules without evidence, is judged without evidence', () => {
+    expect(judge(found(), clean, 'probe', { withoutEvidence: true }, probeError)).toMatchObject({ proceed: true });
+    expect(judge(gone, clean, 'probe', { withoutEvidence: true }, probeError)).toMatchObject({ proceed: false, reason: 'runner-vanished' });
+    expect(judge(found(), clean, 'probe', { withoutEvidence: true }, busyProbe)).toMatchObject({ proceed: false, reason: 'race-probe-busy-before-delete' });
   });
 
   test('probe evidence: a vanished runner goes on to the settle, where the probe is asked again', () => {

@@ -296,6 +296,13 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
       // With machine evidence the executor's look and re-check are the confirmation: the
       // decision must hand them the hook tags it saw.
       if (d.evidence !== 'none' && d.hookTags === undefined) fail(i, d, 'machine evidence without the hook tags seen');
+      if (d.withoutEvidence) {
+        if (idleAge === undefined || idleAge < 2 * conf) fail(i, d, 'withoutEvidence before the conservative confirmation');
+        for (const key of [TAG.jobStartedAt, TAG.lastJobCompletedAt]) {
+          const jobAge = ageMs(i.tags[key]);
+          if (jobAge !== undefined && idleAge !== undefined && jobAge < idleAge) fail(i, d, `withoutEvidence with ${key} after idle-since`);
+        }
+      }
     } else {
       if (candidates.length > 0) fail(i, d, 'a runner is registered for it');
       const unregisteredAge = Math.max(
@@ -323,6 +330,7 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
           if (d.hookTags === undefined) fail(i, d, 'machine evidence without the hook tags seen');
         }
         if (unreadable(i) && d.reason !== 'unregistered-hold-limit' && unregisteredAge < maxMs) fail(i, d, 'unreadable job times before the bound');
+        if (d.withoutEvidence && unregisteredAge < maxMs) fail(i, d, 'withoutEvidence before MAX_JOB_DURATION_MINUTES unregistered');
       }
     }
   });
@@ -378,6 +386,7 @@ describe('safety invariants over random snapshots', () => {
         owner: validOwner(seen) ?? OWNERS[0]!,
         evidence,
         ...(g.chance(0.7) ? { hookTags: hookTagsOf(seen.tags) } : {}),
+        ...(g.chance(0.3) ? { withoutEvidence: true } : {}),
       };
       const r: RunnerView = { id: 1, name: 'r', status: 'online', busy: g.chance(0.4), labels: [] };
       const read: RunnerRead = g.pick([{ kind: 'found', runner: r }, { kind: 'gone' }, { kind: 'error', error: 'x' }] as const);
@@ -402,8 +411,9 @@ describe('safety invariants over random snapshots', () => {
         });
       const hookSaysJob = (since: Date | undefined) =>
         decision.hookTags ? hooksChanged || (jobTag && !aboutJob) : (jobTag && !aboutJob) || (since !== undefined && jobAfter(since));
+      const fellThrough = evidence === 'probe' && decision.withoutEvidence === true && (!probe || probe.kind === 'error');
       const probeLets = (phase: 'before' | 'after') => {
-        if (evidence !== 'probe') return true;
+        if (evidence !== 'probe' || fellThrough) return true;
         if (!probe || probe.kind === 'error' || probe.busy) return false;
         if (phase === 'after' && probe.idleSince && probe.idleSince.getTime() > markedAt.getTime()) return false;
         return true;
@@ -423,7 +433,7 @@ describe('safety invariants over random snapshots', () => {
           problems.push(`before ${n}: proceeded against evidence`);
         }
         if (fresh?.state !== 'running') problems.push(`before ${n}: not running`);
-        if (read.kind === 'gone' && evidence === 'none') problems.push(`before ${n}: a vanished runner without evidence`);
+        if (read.kind === 'gone' && (evidence === 'none' || fellThrough)) problems.push(`before ${n}: a vanished runner without evidence`);
       }
       if (before.skipDelete && read.kind !== 'gone') problems.push(`before ${n}: skipped a needed DELETE`);
     }

@@ -192,9 +192,21 @@ describe('decideScaleDown: evidence and environment on every decision past the g
   test('probe evidence: the first sighting is a reclaim, which the probe before the DELETE and after the settle must allow', () => {
     const probed = instance({});
     const [d] = decideScaleDown(probeSnapshot([probed], [probed.id]));
-    expectDecision(d!, { action: 'reclaim', reason: 'idle-confirmed' });
+    // The idle streak is kept beside it (see the next test).
+    expectDecision(d!, { action: 'reclaim', reason: 'idle-confirmed', setTags: { [TAG.idleSince]: NOW_ISO } });
     expect(d!.evidence).toBe('probe');
     expect(d!.message).toContain('probe');
+    expect(d!.withoutEvidence).toBeUndefined();
+  });
+
+  test('probe evidence: once the streak would confirm it without evidence, a missing probe answer no longer holds it', () => {
+    const streak = (tags: Record<string, string>) => {
+      const i = instance({ tags });
+      return decideScaleDown(probeSnapshot([i], [i.id]))[0]!;
+    };
+    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 119 }) }).withoutEvidence).toBeUndefined();
+    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 120 }) }).withoutEvidence).toBe(true);
+    expect(streak({ [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) }).withoutEvidence).toBeUndefined();
   });
 
   test('an instance with unreadable hook times has no machine evidence, probe or not: the sightings and the bound decide', () => {

@@ -273,6 +273,12 @@ describe('orphan-cleanup executor', () => {
       expect(report.outcomes[0]).toMatchObject({ result, reason, evidence: 'probe' });
     });
 
+    test('a probe without an answer does not hold an instance unregistered past MAX_JOB_DURATION_MINUTES', async () => {
+      const report = await runOrphanCleanup([probed(ID, { withoutEvidence: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
+      expect(report.outcomes[0]).toMatchObject({ result: 'terminated', reason: 'orphan-confirmed' });
+      expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    });
+
     test('one round for all probe instances, none for the others', async () => {
       for (const id of ['i-p1', 'i-p2', 'i-h1']) ec2.add(id, runnerTags());
       const rounds: string[][] = [];

@@ -137,6 +137,17 @@ describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', (
     expect(ec2.calls('terminate')).toHaveLength(0);
   });
 
+  test('a probe that never answers does not hold a runner the rules without evidence would reclaim', async () => {
+    const [d] = fleet(1, 'probe', { withoutEvidence: true });
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
+    expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    // ... but a busy answer keeps it.
+    const [busy] = fleet(1, 'probe', { withoutEvidence: true });
+    probe.answers.set(busy!.instanceId, answered(true));
+    expect((await runScaleDown([busy!], ports(), env())).outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-before-delete' });
+  });
+
   test('without a probe port, probe-evidence instances are kept', async () => {
     const [d] = fleet(1, 'probe');
     const report = await runScaleDown([d!], { ec2, github }, env());
