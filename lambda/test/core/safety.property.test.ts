@@ -1,7 +1,10 @@
 /**
  * Property test: thousands of random snapshots (seeded, so every run checks the same
  * ones), and the safety contract checked on every decision without reusing the core's
- * own helpers where that matters (runner matching and job evidence are re-derived here).
+ * own helpers where that matters: runner matching, job evidence, tag times and the
+ * machine evidence an instance may claim (marker, SSM reachability, JOB_EVIDENCE) are
+ * re-derived here, and every rule that relaxes where evidence exists is checked against
+ * the evidence the instance really has.
  */
 import type { Config, IdleWindow } from '../../src/config/schema';
 import { decideOrphans } from '../../src/core/orphan';
