@@ -1,3 +1,4 @@
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { TAG } from '../../src/core';
 import type { RunSummary } from '../../src/observability/telemetry';
 import { ORG_PATH, runnerTags } from '../helpers/fixtures';
@@ -60,7 +61,9 @@ describe('orphan-cleanup handler (middy-wrapped export)', () => {
       'job-evidence': 1,
     });
     expect(ec2.instances.get('i-confirmed')?.state).toBe('shutting-down');
-    expect(ec2.instances.get('i-new')?.tags[TAG.orphanSince]).toBeDefined();
+    // Our own key (issue 9, point 5): never ghr:orphan, which github-aws-runners kills on.
+    expect(ec2.instances.get('i-new')?.tags[TAG.reaperOrphanSince]).toBeDefined();
+    expect(ec2.instances.get('i-new')?.tags[TAG.orphan]).toBeUndefined();
     expect(ec2.instances.get('i-registered')?.tags[TAG.orphan]).toBeUndefined();
     expect(ec2.instances.get('i-working')?.state).toBe('running');
     // The configured installation id: no lookup.
@@ -75,12 +78,14 @@ describe('orphan-cleanup handler (middy-wrapped export)', () => {
     expect(github.requests).toHaveLength(0);
   });
 
-  it('dry run writes nothing', async () => {
+  it('dry run terminates nothing; it writes only the bookkeeping a real run would (issue 10, point 12)', async () => {
     started = coldStart('orphan-cleanup', { ...env(), DRY_RUN: 'true' }, ssmValues());
     started.ec2.add('i-confirmed', runnerTags(undefined, { [TAG.orphan]: 'true', [TAG.orphanSince]: '2020-01-01T00:00:00.000Z' }));
     started.ec2.add('i-new', runnerTags());
     const summary = (await started.handler(scheduledEvent, lambdaContext)) as RunSummary;
     expect(summary.reasons).toMatchObject({ 'dry-run': 1 });
-    expect(started.ec2.writes()).toBe(0);
+    expect(started.ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(started.ec2.instances.get('i-confirmed')?.state).toBe('running');
+    expect(started.ec2.instances.get('i-new')?.tags[TAG.reaperOrphanSince]).toBeDefined();
   });
 });

@@ -1,3 +1,4 @@
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { TAG } from '../../src/core';
 import type { RunSummary } from '../../src/observability/telemetry';
 import { ORG_PATH, runnerTags } from '../helpers/fixtures';
@@ -95,13 +96,15 @@ describe('scale-down handler (middy-wrapped export)', () => {
     expect(github.requests).toHaveLength(0);
   });
 
-  it('dry run: decides and reads, writes nothing', async () => {
+  it('dry run: decides and reads, writes only the bookkeeping a real run would (issue 10, point 12)', async () => {
     started = coldStart('scale-down', { ...fastEnv(), DRY_RUN: 'true' }, ssmValues());
     fleet(started);
     const summary = (await started.handler(scheduledEvent, lambdaContext)) as RunSummary;
     expect(summary).toMatchObject({ dryRun: true, terminated: 0 });
     expect(summary.reasons['dry-run']).toBe(1);
-    expect(started.ec2.writes()).toBe(0);
+    expect(started.ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(started.ec2.instances.get('i-idle')?.tags[TAG.drainingSince]).toBeUndefined();
+    expect(started.ec2.instances.get('i-new')?.tags[TAG.idleSince]).toBeDefined();
     expect(github.count('DELETE', /runners/)).toBe(0);
   });
 
