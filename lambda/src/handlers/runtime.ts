@@ -6,16 +6,14 @@
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { Ec2Adapter } from '../adapters/ec2';
-import { GitHubClients } from '../adapters/github-client';
-import { CREDENTIAL_MAX_AGE_SECONDS, readSecret, ssmCredentials } from '../adapters/github-credentials';
 import { GitHubRunners } from '../adapters/github-runners';
-import { fetchTrusting } from '../adapters/github-tls';
 import type { Ec2Port, GitHubPort, ProbePort } from '../adapters/ports';
 import { SsmProbe } from '../adapters/ssm-probe';
 import { loadConfig } from '../config/load';
 import type { Config } from '../config/schema';
 import { realSleep, type ExecutorEnv } from '../executor/outcome';
 import type { Telemetry } from '../observability/telemetry';
+import { createGitHubClients } from './github-clients';
 
 export type LoadedConfig = { ok: true; config: Config } | { ok: false; error: Error };
 
@@ -56,30 +54,27 @@ export function probeEnabled(config: Config): config is Config & { probe: NonNul
 }
 
 /**
+ * The SSM probe of this configuration, or undefined when it does not probe. The plan
+ * builds it here too, on an SSM client that refuses SendCommand, and keeps only its
+ * `onlineInstances`: who could be probed is then decided by the same rule in both.
+ */
+export function createSsmProbe(config: Config, client?: SSMClient): SsmProbe | undefined {
+  if (!probeEnabled(config)) return undefined;
+  return new SsmProbe(client ?? new SSMClient({}), {
+    documentName: config.probe.documentName,
+    timeoutSeconds: config.probe.timeoutSeconds,
+  });
+}
+
+/**
  * The SDK reads the region, credentials and AWS_ENDPOINT_URL (e.g. moto in tests) from
  * the environment on its own.
  */
 export function createRuntime(config: Config, telemetry: Telemetry): Runtime {
-  const caBundle = config.githubCaBundleParameter;
-  const clients = new GitHubClients({
-    baseUrl: config.githubApiUrl,
-    credentials: ssmCredentials(config.githubApp),
-    concurrency: config.githubConcurrency,
-    ...(config.githubPointsPerMinute !== undefined ? { pointsPerMinute: config.githubPointsPerMinute } : {}),
-    ...(caBundle
-      ? {
-          fetch: fetchTrusting({
-            readBundle: () => readSecret(caBundle, CREDENTIAL_MAX_AGE_SECONDS),
-            source: `SSM parameter ${caBundle}`,
-            maxAgeSeconds: CREDENTIAL_MAX_AGE_SECONDS,
-          }),
-        }
-      : {}),
+  const clients = createGitHubClients(config, {
     warn: (message) => telemetry.logger.warn('GitHub client warning', { detail: message }),
   });
-  const probe = probeEnabled(config)
-    ? new SsmProbe(new SSMClient({}), { documentName: config.probe.documentName, timeoutSeconds: config.probe.timeoutSeconds })
-    : undefined;
+  const probe = createSsmProbe(config);
   return {
     config,
     ec2: new Ec2Adapter(new EC2Client({})),

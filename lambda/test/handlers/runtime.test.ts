@@ -1,5 +1,6 @@
 import { loadConfig } from '../../src/config/load';
-import { createRuntime, executorEnv, probeEnabled } from '../../src/handlers/runtime';
+import { createGitHubClients } from '../../src/handlers/github-clients';
+import { createRuntime, createSsmProbe, executorEnv, probeEnabled } from '../../src/handlers/runtime';
 import { createTelemetry } from '../../src/observability/telemetry';
 import { BASE_ENV } from '../helpers/fixtures';
 
@@ -31,5 +32,36 @@ describe('createRuntime', () => {
 
   it('counts nothing before the first call', () => {
     expect(runtimeOf().counters()).toEqual({ githubRequests: 0, githubDeletes: 0, githubRateLimited: 0, probesSent: 0, probeFailures: 0 });
+  });
+});
+
+describe('createGitHubClients (the functions and runner-reaper plan)', () => {
+  const config = (extra: Record<string, string> = {}) => loadConfig({ ...BASE_ENV, ...extra });
+
+  it('paces at GITHUB_POINTS_PER_MINUTE, as createRuntime does', () => {
+    const paced = createGitHubClients(config({ GITHUB_POINTS_PER_MINUTE: '9000' }), { warn: () => {} });
+    expect(paced.timing).toEqual(runtimeOf({ GITHUB_POINTS_PER_MINUTE: '9000' }).github.timing);
+    expect(paced.timing).toMatchObject({ readIntervalMs: 8, writeIntervalMs: 40 });
+  });
+
+  it('asks the credentials it is given (the plan reads them first, to fail early)', async () => {
+    let asked = 0;
+    const clients = createGitHubClients(config(), {
+      warn: () => {},
+      credentials: async () => {
+        asked++;
+        throw new Error('cannot read SSM parameter /ci/app/key (ParameterNotFound)');
+      },
+    });
+    await expect(clients.forOwner({ type: 'Org', owner: 'acme' })).rejects.toThrow('/ci/app/key');
+    expect(asked).toBe(1);
+  });
+});
+
+describe('createSsmProbe', () => {
+  it('builds the probe only when a run probes', () => {
+    expect(createSsmProbe(loadConfig({ ...BASE_ENV, PROBE_DOCUMENT_NAME: 'doc' }))).toBeDefined();
+    expect(createSsmProbe(loadConfig({ ...BASE_ENV, PROBE_DOCUMENT_NAME: 'doc', JOB_EVIDENCE: 'hooks' }))).toBeUndefined();
+    expect(createSsmProbe(loadConfig({ ...BASE_ENV }))).toBeUndefined();
   });
 });
