@@ -2,7 +2,7 @@
 export * from './types';
 export * from './tags';
 export { parseTagTime, isOldEnough, readTagTime, tagTimeAt, FUTURE_TOLERANCE_MS, type TagTime } from './time';
-export { ownerOf, findRunner, claimingRunners } from './match';
+export { ownerOf, findRunner, runnerMatcher, RunnerIndex } from './match';
 export { runnerOsOf } from './os';
 export {
   evidenceOf,

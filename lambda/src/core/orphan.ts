@@ -12,12 +12,14 @@ import type { Config } from '../config/schema';
 import { terminationRetryAt } from './backoff';
 import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
 import { describeOwner, gate } from './gate';
-import { findRunner } from './match';
+import { runnerMatcher } from './match';
 import { TAG } from './tags';
 import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
 import type { Decision, HeldSummary, InstanceView, Snapshot } from './types';
 
 const NO_EVIDENCE = 'no machine evidence: an unlisted runner may still be running its job';
+
+type RunnerMatch = ReturnType<typeof runnerMatcher>;
 
 /**
  * How long an instance without a registration and without machine evidence is held:
@@ -111,7 +113,7 @@ function decideJobEvidence(instance: InstanceView, snapshot: Snapshot, base: Par
   } as Decision;
 }
 
-function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
+function decideOne(instance: InstanceView, snapshot: Snapshot, match: RunnerMatch): Decision {
   const gated = gate(instance, snapshot);
   if (!gated.passed) return gated.decision;
   const { owner, runners, environment } = gated;
@@ -131,7 +133,7 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
     hookTags: hookTagsOf(tags),
   });
 
-  const runner = findRunner(instance, runners);
+  const runner = match(instance, runners);
   if (runner) {
     const stale = [...(tags[TAG.reaperOrphanSince] !== undefined ? [TAG.reaperOrphanSince] : []), ...marks.remove];
     return {
@@ -325,8 +327,10 @@ function applyHoldLimit(decisions: Decision[], config: Config): Decision[] {
 }
 
 export function decideOrphans(snapshot: Snapshot): Decision[] {
+  // Each owner's listing is indexed once for the run: matching is O(1) per instance.
+  const match = runnerMatcher();
   return applyHoldLimit(
-    snapshot.instances.map((instance) => decideOne(instance, snapshot)),
+    snapshot.instances.map((instance) => decideOne(instance, snapshot, match)),
     snapshot.config,
   );
 }

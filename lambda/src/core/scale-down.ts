@@ -9,7 +9,7 @@ import { deleteBackoffUntil, deleteFailuresOf, terminationRetryAt } from './back
 import { evidenceOf, evidenceWithoutHooks, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
-import { findRunner } from './match';
+import { runnerMatcher } from './match';
 import { runnerOsOf } from './os';
 import { TAG } from './tags';
 import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
@@ -115,14 +115,13 @@ function decideBeforePool(
   instance: InstanceView,
   snapshot: Snapshot,
   owner: OwnerRef,
-  runners: RunnerView[],
+  runner: RunnerView | undefined,
   environment: string,
 ): Decision | IdleCandidate {
   const { tags } = instance;
   const { config, now } = snapshot;
   let evidence = evidenceOf(instance, snapshot);
   const base = { instanceId: instance.id, owner, environment, evidence };
-  const runner = findRunner(instance, runners);
   const removeTags: string[] = [];
   const dropIdleSince = () => (tags[TAG.idleSince] !== undefined ? [...removeTags, TAG.idleSince] : removeTags);
 
@@ -332,6 +331,8 @@ function poolOf(candidate: IdleCandidate, config: Config): { key: string; label:
 export function decideScaleDown(snapshot: Snapshot): Decision[] {
   const decided = new Map<string, Decision>();
   const candidatesByPool = new Map<string, { label: string; candidates: IdleCandidate[] }>();
+  // Each owner's listing is indexed once for the run: matching is O(1) per instance.
+  const match = runnerMatcher();
 
   for (const instance of snapshot.instances) {
     const gated = gate(instance, snapshot);
@@ -339,7 +340,7 @@ export function decideScaleDown(snapshot: Snapshot): Decision[] {
       decided.set(instance.id, gated.decision);
       continue;
     }
-    const outcome = decideBeforePool(instance, snapshot, gated.owner, gated.runners, gated.environment);
+    const outcome = decideBeforePool(instance, snapshot, gated.owner, match(instance, gated.runners), gated.environment);
     if ('action' in outcome) {
       decided.set(instance.id, outcome);
       continue;

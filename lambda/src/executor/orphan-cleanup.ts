@@ -5,8 +5,8 @@
  * terminate only what nothing speaks for.
  */
 import {
+  RunnerIndex,
   TAG,
-  findRunner,
   heldSummary,
   judgeAfterSettle,
   ownerKey,
@@ -14,14 +14,14 @@ import {
   type InstanceView,
   type OwnerKey,
   type ReasonCode,
-  type RunnerView,
 } from '../core';
 import { errorText, fromDecision, kept, type ExecutorEnv, type ExecutorPorts, type ExecutorReport, type Outcome } from './outcome';
 import { probeRound } from './probe';
 import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
 import { terminateInstances } from './terminate';
 
-type Listing = { ok: true; runners: RunnerView[] } | { ok: false; error: string };
+/** One owner's re-listing, indexed once for matching all of that owner's candidates. */
+type Listing = { ok: true; index: RunnerIndex } | { ok: false; error: string };
 
 export interface OrphanRunOptions {
   /** When the decisions were made (the snapshot's clock): job activity after it keeps. */
@@ -90,7 +90,7 @@ export async function runOrphanCleanup(
       continue;
     }
     if (instance) {
-      const runner = findRunner(instance, listing.runners);
+      const runner = listing.index.find(instance);
       if (runner) {
         outcomes.push(kept(d, 'race-registered-again', `Kept: runner ${runner.name} is registered again.`));
         continue;
@@ -138,7 +138,7 @@ async function relist(candidates: Decision[], ports: ExecutorPorts): Promise<Map
   await Promise.all(
     [...owners].map(async ([key, owner]) => {
       try {
-        listings.set(key, { ok: true, runners: await ports.github.listRunners(owner) });
+        listings.set(key, { ok: true, index: new RunnerIndex(await ports.github.listRunners(owner)) });
       } catch (error) {
         listings.set(key, { ok: false, error: errorText(error) });
       }

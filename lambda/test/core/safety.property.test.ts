@@ -24,31 +24,10 @@ import {
   type RunnerView,
   type Snapshot,
 } from '../../src/core/types';
+import { Gen as BaseGen, prng } from '../helpers/random';
 import { config, ENVIRONMENT, NOW } from './fixtures';
 
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  constructor(readonly next: () => number) {}
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)]!;
-  }
+class Gen extends BaseGen {
   /** A tag time around NOW: seconds to days ago, sometimes in the future, sometimes garbage. */
   tagTime(): string {
     const roll = this.next();
