@@ -7,6 +7,7 @@ export { runnerOsOf } from './os';
 export {
   evidenceOf,
   evidenceWithoutHooks,
+  probeReaches,
   hasJobEvidence,
   hasBypass,
   hasHooksMarker,
@@ -30,6 +31,7 @@ export { isWindowActive, activeIdleWindow, idlePoolSize, selectIdlePoolKeepers, 
 export { decideScaleDown, idleConfirmationMs } from './scale-down';
 export { decideOrphans, heldSummary, unregisteredHoldMs } from './orphan';
 export {
+  asksProbe,
   judgeAfterSettle,
   judgeBeforeDelete,
   type BeforeDeleteInput,

@@ -10,7 +10,7 @@
  */
 import type { Config } from '../config/schema';
 import { terminationRetryAt } from './backoff';
-import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
+import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf, probeReaches } from './evidence';
 import { describeOwner, gate } from './gate';
 import { runnerMatcher } from './match';
 import { TAG } from './tags';
@@ -160,15 +160,32 @@ function decideOne(instance: InstanceView, snapshot: Snapshot, match: RunnerMatc
   if (hasJobEvidence(tags)) return withMarks(decideJobEvidence(instance, snapshot, base, marks), marks);
 
   const malformed = hasMalformedJobTimes(tags, now);
+  const confirmationMs = config.idleConfirmationSeconds * SECOND_MS;
+  // Hooks where the probe reaches too: the job-started hook runs only after a job's set-up,
+  // so an ephemeral runner that has just taken a job (and left GitHub's list) can be
+  // tag-less after the settle; its Worker process is not. Without the probe's answer, the
+  // hooks alone decide once a second sighting, with no job since the first, has been made:
+  // a whole run later, when nearly any job's set-up has ended and tagged it.
+  const probeAlso = evidence === 'hooks' && probeReaches(instance, snapshot);
+  const secondSighting = (since: Date | undefined): boolean =>
+    since !== undefined && isOldEnough(since, now, confirmationMs) && !jobActivityAfter(tags, since, now);
   const drainingSince = tagTimeAt(tags[TAG.drainingSince], now);
   // An unreadable draining mark is ignored: the instance then goes the slower orphan way.
   if (drainingSince) {
+    if (evidence === 'hooks' && probeAlso) {
+      return act({
+        reason: 'drained',
+        message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and no job hook tag is set; the probe is asked too, after the settle (hooks).`,
+        probeToo: true,
+        ...(secondSighting(drainingSince) ? { probeOptional: true } : {}),
+      });
+    }
     if (evidence !== 'none') {
       const how = evidence === 'hooks' ? 'no job hook tag is set' : 'the probe is asked after the settle';
       return act({
         reason: 'drained',
         message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and ${how} (${evidence}).`,
-        ...(evidence === 'probe' && isOldEnough(drainingSince, now, maxMs) ? { withoutEvidence: true } : {}),
+        ...(evidence === 'probe' && isOldEnough(drainingSince, now, maxMs) ? { probeOptional: true } : {}),
       });
     }
     if (isOldEnough(drainingSince, now, holdMs)) {
@@ -206,10 +223,18 @@ function decideOne(instance: InstanceView, snapshot: Snapshot, match: RunnerMatc
     );
   }
 
-  const confirmationMs = config.idleConfirmationSeconds * SECOND_MS;
   // Issue 11, point 2: without a registration no new job can come, and the machine's own
   // word after the settle (no ghr:job, or no Worker for the probe) with a fresh listing
   // confirms the rest: machine evidence needs no second sighting.
+  if (evidence === 'hooks' && probeAlso) {
+    return act({
+      reason: 'orphan-confirmed',
+      message: 'Terminate: running without a registration and its job hooks report no job; the probe is asked too, after the settle (hooks).',
+      probeToo: true,
+      ...(marks.since ? {} : { setTags: { [TAG.reaperOrphanSince]: nowIso } }),
+      ...(secondSighting(marks.since) ? { probeOptional: true } : {}),
+    });
+  }
   if (evidence === 'hooks') {
     return act({ reason: 'orphan-confirmed', message: 'Terminate: running without a registration and its job hooks report no job (hooks).' });
   }
@@ -221,7 +246,7 @@ function decideOne(instance: InstanceView, snapshot: Snapshot, match: RunnerMatc
       reason: 'orphan-confirmed',
       message: 'Terminate: running without a registration; the probe is asked after the settle (probe).',
       ...(marks.since ? {} : { setTags: { [TAG.reaperOrphanSince]: nowIso } }),
-      ...(isOldEnough(marks.since, now, maxMs) ? { withoutEvidence: true } : {}),
+      ...(isOldEnough(marks.since, now, maxMs) ? { probeOptional: true } : {}),
     });
   }
 

@@ -275,9 +275,26 @@ describe('orphan-cleanup executor', () => {
     });
 
     test('a probe without an answer does not hold an instance unregistered past MAX_JOB_DURATION_MINUTES', async () => {
-      const report = await runOrphanCleanup([probed(ID, { withoutEvidence: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
+      const report = await runOrphanCleanup([probed(ID, { probeOptional: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
       expect(report.outcomes[0]).toMatchObject({ result: 'terminated', reason: 'orphan-confirmed' });
       expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    });
+
+    test.each([
+      ['idle', answered(false, '2026-11-29T11:00:00Z'), {}, 'terminated', 'orphan-confirmed'],
+      // An ephemeral runner that took a job left GitHub's list; its job-started hook runs after "Set up job".
+      ['busy: a job still in its set-up, before its hook has tagged', answered(true), {}, 'kept', 'probe-busy'],
+      ['no answer', undefined, {}, 'kept', 'probe-error'],
+      ['no answer after a second sighting: the hooks alone', undefined, { probeOptional: true }, 'terminated', 'orphan-confirmed'],
+    ] as const)('hooks with the probe too, after the settle: %s', async (_name, answer, extra, result, reason) => {
+      const decision = { ...orphan(), evidence: 'hooks' as const, probeToo: true, ...extra };
+      const rounds: string[][] = [];
+      const report = await runOrphanCleanup([decision], { ...ports(), probe: probeOf(answer ? { [ID]: answer } : {}, rounds) }, testEnv(testConfig()), {
+        decidedAt: DECIDED_AT,
+      });
+      expect(report.outcomes[0]).toMatchObject({ result, reason, evidence: 'hooks', probed: true });
+      expect(rounds).toEqual([[ID]]);
+      expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(result === 'terminated' ? 1 : 0);
     });
 
     test('one round for all probe instances, none for the others', async () => {
@@ -290,6 +307,7 @@ describe('orphan-cleanup executor', () => {
       });
       expect(rounds).toEqual([['i-p1', 'i-p2']]);
       expect(report.outcomes.every((o) => o.result === 'terminated')).toBe(true);
+      expect(report.outcomes.map((o) => o.probed)).toEqual([true, true, undefined]);
     });
   });
 });
