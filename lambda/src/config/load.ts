@@ -57,5 +57,6 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     settleSeconds: e.SETTLE_SECONDS,
     githubConcurrency: e.GITHUB_CONCURRENCY,
     dryRun: e.DRY_RUN,
+    ...(e.GITHUB_POINTS_PER_MINUTE !== undefined ? { githubPointsPerMinute: e.GITHUB_POINTS_PER_MINUTE } : {}),
   };
 }

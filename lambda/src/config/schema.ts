@@ -128,6 +128,18 @@ export const envSchema = z.object({
   SETTLE_SECONDS: nonNegativeInt('SETTLE_SECONDS', 15),
   GITHUB_CONCURRENCY: positiveInt('GITHUB_CONCURRENCY', 10, 100),
   DRY_RUN: bool('DRY_RUN', false),
+  /**
+   * GitHub's secondary limit, points per minute per endpoint (github.com: 900; a GitHub
+   * Enterprise Server admin may set another). The client spaces DELETEs (5 points each) to
+   * stay under it. The bench scales it together with the twin's limit.
+   */
+  GITHUB_POINTS_PER_MINUTE: z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'GITHUB_POINTS_PER_MINUTE must be a whole number from 1 to 1000000')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1_000_000, 'GITHUB_POINTS_PER_MINUTE must be a whole number from 1 to 1000000')
+    .optional(),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -175,4 +187,6 @@ export interface Config {
   settleSeconds: number;
   githubConcurrency: number;
   dryRun: boolean;
+  /** GITHUB_POINTS_PER_MINUTE; undefined = github.com's 900. */
+  githubPointsPerMinute?: number;
 }
