@@ -18,12 +18,14 @@ interface Panel {
   value: (r: BenchRow) => number;
   marker?: (r: BenchRow) => number;
   markerLabel?: string;
+  /** Horizontal reference lines (e.g. the Lambda timeouts). */
+  lines?: { value: number; label: string }[];
 }
 
 function panel(report: BenchReport, p: Panel, top: number): string {
   const sizes = [...new Set(report.rows.map((r) => r.size))];
   const strategies = [...new Set(report.rows.map((r) => r.strategy))];
-  const values = report.rows.flatMap((r) => [p.value(r), ...(p.marker ? [p.marker(r)] : [])]).filter((v) => v > 0);
+  const values = [...report.rows.flatMap((r) => [p.value(r), ...(p.marker ? [p.marker(r)] : [])]), ...(p.lines ?? []).map((l) => l.value)].filter((v) => v > 0);
   const max = Math.max(10, ...values);
   const min = Math.max(1, Math.min(...values, max) / 2);
   const lo = Math.floor(Math.log10(min));
@@ -58,6 +60,11 @@ function panel(report: BenchReport, p: Panel, top: number): string {
     });
     out.push(`<text x="${MARGIN.left + gi * groupW + groupW / 2}" y="${top + PANEL_H - MARGIN.bottom + 18}" font-size="12" text-anchor="middle">${size.toLocaleString('en-US')} runners</text>`);
   });
+  for (const l of p.lines ?? []) {
+    const yy = y(l.value);
+    out.push(`<line x1="${MARGIN.left}" x2="${W - MARGIN.right}" y1="${yy.toFixed(1)}" y2="${yy.toFixed(1)}" stroke="#900" stroke-dasharray="6 3"/>`);
+    out.push(`<text x="${W - MARGIN.right}" y="${(yy - 4).toFixed(1)}" font-size="11" fill="#900" text-anchor="end">${esc(l.label)}</text>`);
+  }
   if (p.markerLabel) {
     out.push(`<text x="${W - MARGIN.right}" y="${top + 24}" font-size="11" text-anchor="end">dashed: ${esc(p.markerLabel)}</text>`);
   }
@@ -79,7 +86,19 @@ export function benchChartSvg(report: BenchReport): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     panel(report, { title: 'GitHub requests per cycle', unit: 'requests', value: (r) => r.githubTotal, marker: (r) => r.githubLowerBound, markerLabel: 'lower bound for what the row reclaimed' }, 0),
-    panel(report, { title: 'Cycle duration at GitHub\'s real pacing', unit: 'seconds', value: (r) => r.durationAtRealPacingMs / 1000 }, PANEL_H),
+    panel(
+      report,
+      {
+        title: 'Cycle duration at GitHub\'s real pacing',
+        unit: 'seconds',
+        value: (r) => r.durationAtRealPacingMs / 1000,
+        lines: [
+          { value: report.lambdaDefaultTimeoutSeconds, label: `module default timeout ${report.lambdaDefaultTimeoutSeconds} s` },
+          { value: report.lambdaTimeoutSeconds, label: `Lambda maximum ${report.lambdaTimeoutSeconds} s` },
+        ],
+      },
+      PANEL_H,
+    ),
     legend,
     `<text x="${MARGIN.left}" y="${height - 8}" font-size="10" fill="#555">${esc(note)}</text>`,
     '</svg>',
