@@ -4,7 +4,7 @@
  * Lambda zip run the way Lambda runs it. Prints a table, writes reports/bench.json and
  * reports/bench.svg.
  *
- *   npm run bench -- --sizes 100,1000 --latency 20 --strategies ours,b --settle 1 --scale 20
+ *   npm run bench -- --sizes 100,1000 --latency 20 --strategies ours,b --settle 2 --scale 20
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -40,7 +40,7 @@ function number(name: string, fallback: number, valid: (n: number) => boolean, f
 async function main(): Promise<void> {
   const sizes = numbers(flag('sizes') ?? '100,1000,5000', 'sizes');
   const latencyMs = number('latency', 20, (n) => Number.isInteger(n) && n >= 0, 'a whole number of milliseconds, e.g. 30');
-  const settleSeconds = number('settle', 1, (n) => Number.isInteger(n) && n >= 0, 'a whole number of seconds, e.g. 1');
+  const settleSeconds = number('settle', 2, (n) => Number.isInteger(n) && n >= 2, 'a whole number of seconds from 2 (the functions accept no less), e.g. 2');
   const scale = number('scale', DEFAULT_SCALE, (n) => Number.isInteger(n) && n >= 1 && n <= 100, 'a whole number from 1 (real pacing) to 100, e.g. 10');
   const strategies = (flag('strategies') ?? BENCH_STRATEGIES.join(',')).split(',') as BenchStrategyKey[];
   const unknown = strategies.filter((s) => !BENCH_STRATEGIES.includes(s));

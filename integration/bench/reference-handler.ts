@@ -7,12 +7,10 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../lambda/src/adapters/ec2';
-import { GitHubClients } from '../../lambda/src/adapters/github-client';
-import { ssmCredentials } from '../../lambda/src/adapters/github-credentials';
 import { GitHubRunners } from '../../lambda/src/adapters/github-runners';
 import { loadConfig } from '../../lambda/src/config/load';
 import { realSleep } from '../../lambda/src/executor/outcome';
-import { writeIntervalMs } from '../../lambda/src/handlers/runtime';
+import { createGitHubClients } from '../../lambda/src/handlers/github-clients';
 import { BusyThenDeleteStrategy, DeleteFirstStrategy, DeleteRecheckStrategy, type CycleStats, type ReclaimStrategy } from '../strategies';
 
 const STRATEGIES: Record<string, () => ReclaimStrategy> = {
@@ -26,12 +24,8 @@ const config = loadConfig(process.env);
 const pick = STRATEGIES[process.env.BENCH_STRATEGY ?? ''];
 if (!pick) throw new Error('BENCH_STRATEGY must be a, b or c');
 const strategy = pick();
-const clients = new GitHubClients({
-  baseUrl: config.githubApiUrl,
-  credentials: ssmCredentials(config.githubApp),
-  concurrency: config.githubConcurrency,
-  writeIntervalMs: writeIntervalMs(config.githubPointsPerMinute),
-});
+// The functions' own client builder: the same pacing (GITHUB_POINTS_PER_MINUTE), concurrency and credentials.
+const clients = createGitHubClients(config, { warn: (message) => console.warn(message) });
 const ports = {
   ec2: new Ec2Adapter(new EC2Client({})),
   github: new GitHubRunners((owner) => clients.forOwner(owner)),

@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFile
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { writeIntervalMs } from '../../lambda/src/handlers/runtime';
+import { EndpointPacer, pointsOf } from '../../lambda/src/adapters/github-client';
 import { scheduledEvent, startFunction } from '../lambda-runtime';
 import { DEFAULT_APP_PARAMETER_NAMES, motoEc2, motoEnv, motoSsm, putGitHubAppParameters, type MotoServer } from '../moto';
 import { AwsCallCounter } from '../moto/aws-call-counter';
@@ -25,6 +25,7 @@ import { benchChartSvg } from './chart';
 import { measureColdStart, type ColdStart } from './cold-start';
 import { retireIdle, seedBusy, seedIdle, type FleetWorld } from './fleet';
 import { githubLowerBound } from './lower-bound';
+import { replayAtRealPacing } from './real-pacing';
 import { buildReferenceZip } from './reference-zip';
 
 export const BENCH_STRATEGIES = ['ours', 'a', 'b', 'c'] as const;
@@ -47,9 +48,10 @@ export const LAMBDA_TIMEOUT_S = 900;
 export const LAMBDA_DEFAULT_TIMEOUT_S = 180;
 /** github.com's secondary limit per endpoint. */
 const POINTS_PER_MINUTE = GITHUB_SECONDARY_LIMITS.pointsPerMinute;
-const REAL_DELETE_INTERVAL_MS = writeIntervalMs(POINTS_PER_MINUTE);
+/** The client's DELETE interval at a limit: 400 ms at 900 points a minute. */
+const deleteIntervalMs = (pointsPerMinute: number) => Math.round(new EndpointPacer(pointsPerMinute).intervalMs(pointsOf('DELETE')));
+const REAL_DELETE_INTERVAL_MS = deleteIntervalMs(POINTS_PER_MINUTE);
 const AUTH_ROUTES = ['GET /orgs/{org}/installation', 'POST /app/installations/{installation_id}/access_tokens'];
-const DELETE_ROUTE = 'DELETE /orgs/{org}/actions/runners/{runner_id}';
 
 export interface BenchOptions {
   moto: MotoServer;
@@ -100,7 +102,7 @@ export interface BenchRow {
   wallMs: number;
   /** The invocation without its cold start (Lambda's Duration), scaled pacing. */
   durationMs: number;
-  /** The same converted back to GitHub's real pacing: each DELETE takes the real interval instead of the observed one. */
+  /** The same converted back to GitHub's real pacing: the request log replayed through the client's pacer at the real limit (real-pacing.ts). */
   durationAtRealPacingMs: number;
   /** Whether cold start + duration at real pacing fits the module's default timeout (180 s) and Lambda's maximum (900 s); a run that does not fit is cut off. */
   fitsAtRealPacing: { defaultTimeout: boolean; maxTimeout: boolean };
@@ -182,9 +184,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       scale: {
         factor: options.scale,
         pointsPerMinute,
-        deleteIntervalMs: writeIntervalMs(pointsPerMinute),
+        deleteIntervalMs: deleteIntervalMs(pointsPerMinute),
         realDeleteIntervalMs: REAL_DELETE_INTERVAL_MS,
-        meaning: `GitHub's secondary limit (the twin's points per minute per endpoint) and the clients' pacing (GITHUB_POINTS_PER_MINUTE) are both ${options.scale}x GitHub's; call counts do not depend on it; durationAtRealPacingMs adds (real interval - observed interval) per DELETE`,
+        meaning: `GitHub's secondary limit (the twin's points per minute per endpoint) and the clients' pacing (GITHUB_POINTS_PER_MINUTE) are both ${options.scale}x GitHub's; call counts do not depend on it; durationAtRealPacingMs replays the run's GitHub requests through the client's pacer at the real limit (real-pacing.ts)`,
       },
       peakMemoryMeaning: 'VmHWM (peak resident set) of the function\'s runtime process, read from /proc just before it is stopped; covers cold start and one invocation',
       functions,
@@ -299,13 +301,13 @@ async function runCycle(
   const reclaimed = idle.filter((id) => named.has(id)).length;
   const githubCalls = twin.log.counts();
   const authCalls = AUTH_ROUTES.reduce((n, route) => n + (githubCalls[route] ?? 0), 0);
-  const deletes = githubCalls[DELETE_ROUTE] ?? 0;
   const bound = githubLowerBound({ runners: size, reclaimed });
   const durationMs = Math.max(0, wallMs - initMs);
-  // DELETEs leave one at a time, each after the pacing interval or its own round trip,
-  // whichever is longer: at real pacing each would take the real interval instead.
-  const observedDeleteIntervalMs = medianGap(twin.log.filter('DELETE', '/orgs/{org}/actions/runners/{runner_id}').map((e) => e.at));
-  const durationAtRealPacingMs = durationMs + deletes * Math.max(0, REAL_DELETE_INTERVAL_MS - (observedDeleteIntervalMs ?? REAL_DELETE_INTERVAL_MS));
+  const log = twin.log.all();
+  const observedDeleteIntervalMs = medianGap(log.filter((e) => e.method === 'DELETE').map((e) => e.at));
+  // The GitHub part of the run replayed at the real limit; the rest of the run is unchanged.
+  const replay = replayAtRealPacing(log, POINTS_PER_MINUTE);
+  const durationAtRealPacingMs = Math.round(durationMs + Math.max(0, replay.realSpanMs - replay.observedSpanMs));
   return {
     size,
     strategy,

@@ -1,6 +1,6 @@
 export type { CycleStats, ReclaimStrategy, StrategyKey, StrategyPorts, TruthInstance, WorldTruth } from './types';
 export { addStats, NO_STATS } from './types';
-export { OursStrategy, readProbeAvailability } from './ours';
+export { OursStrategy } from './ours';
 export { OracleStrategy } from './oracle';
 export { BusyThenDeleteStrategy, DeleteFirstStrategy, DeleteRecheckStrategy } from './reference';
 

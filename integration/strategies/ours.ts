@@ -4,58 +4,39 @@
  * Only the ports and the clock differ from the Lambda. Which evidence the fleet has is the
  * world's business: the configuration is the product's default (JOB_EVIDENCE=auto, probe on).
  */
-import type { ProbeAvailabilityPort, ProbeRunPort } from '../../lambda/src/adapters/ports';
-import type { Config } from '../../lambda/src/config/schema';
-import { decideOrphans, decideScaleDown, type InstanceView, type ProbeAvailability, type Snapshot } from '../../lambda/src/core';
+import { decideOrphans, decideScaleDown, type Snapshot } from '../../lambda/src/core';
 import type { ExecutorEnv, ExecutorPorts } from '../../lambda/src/executor/outcome';
 import { runOrphanCleanup } from '../../lambda/src/executor/orphan-cleanup';
 import { runScaleDown } from '../../lambda/src/executor/scale-down';
+import { probeEnabled } from '../../lambda/src/handlers/runtime';
 import { readSnapshot } from '../../lambda/src/handlers/snapshot';
 import type { CycleStats, ReclaimStrategy, StrategyPorts } from './types';
 
-/**
- * Which instances the probe can reach this run (docs/design.md, "Machine evidence"): off
- * when the configuration has no probe; a failed read means nothing is probe-able.
- */
-export async function readProbeAvailability(
-  port: ProbeAvailabilityPort | undefined,
-  config: Config,
-  instances: readonly InstanceView[],
-): Promise<ProbeAvailability> {
-  if (!config.probe || !port) return { enabled: false, online: new Set() };
-  const ids = instances.filter((i) => i.state === 'running').map((i) => i.id);
-  if (ids.length === 0) return { enabled: true, online: new Set() };
-  try {
-    return { enabled: true, online: await port.onlineInstances(ids) };
-  } catch (error) {
-    return { enabled: true, online: new Set(), error: error instanceof Error ? error.message : String(error) };
-  }
+/** The probe's ports exactly where the handlers have them: only when the configuration probes (runtime.ts). */
+function probeOf(ports: StrategyPorts, env: ExecutorEnv) {
+  return probeEnabled(env.config) ? ports.probe : undefined;
 }
 
-/**
- * The handlers' read: the snapshot, then the probe's availability. Switch-over once the
- * core branch's handlers read the availability themselves: replace the body with their
- * snapshot read (one line), the rest of this file stays.
- */
+/** The handlers' read: the instances, one listing per owner, and who the probe can reach. */
 async function readRun(ports: StrategyPorts, env: ExecutorEnv): Promise<Snapshot> {
-  const { snapshot } = await readSnapshot(ports, env.config, env.now());
-  return { ...snapshot, probe: await readProbeAvailability(ports.probe, env.config, snapshot.instances) };
+  const probe = probeOf(ports, env);
+  return (await readSnapshot({ ec2: ports.ec2, github: ports.github, ...(probe ? { probe } : {}) }, env.config, env.now())).snapshot;
 }
 
-/** The executors' ports, with the probe's run side (ExecutorPorts gains `probe?` on the core branch). */
-function executorPorts(ports: StrategyPorts): ExecutorPorts & { probe?: ProbeRunPort } {
-  return { ec2: ports.ec2, github: ports.github, ...(ports.probe ? { probe: ports.probe } : {}) };
+function executorPorts(ports: StrategyPorts, env: ExecutorEnv): ExecutorPorts {
+  const probe = probeOf(ports, env);
+  return { ec2: ports.ec2, github: ports.github, ...(probe ? { probe } : {}) };
 }
 
 export class OursStrategy implements ReclaimStrategy {
   readonly key = 'ours' as const;
   readonly name = 'ours';
-  readonly description = 'readSnapshot + probe availability, decideScaleDown + runScaleDown, decideOrphans + runOrphanCleanup';
+  readonly description = 'readSnapshot (with who the probe can reach), decideScaleDown + runScaleDown, decideOrphans + runOrphanCleanup, the probe port to both';
 
   async scaleDown(ports: StrategyPorts, env: ExecutorEnv): Promise<CycleStats> {
     const snapshot = await readRun(ports, env);
     const decisions = decideScaleDown(snapshot);
-    const report = await runScaleDown(decisions, executorPorts(ports), env);
+    const report = await runScaleDown(decisions, executorPorts(ports, env), env);
     return {
       reclaimAttempts: decisions.filter((d) => d.action === 'reclaim').length,
       terminated: report.outcomes.filter((o) => o.result === 'terminated').length,
@@ -65,7 +46,7 @@ export class OursStrategy implements ReclaimStrategy {
   async orphanCleanup(ports: StrategyPorts, env: ExecutorEnv): Promise<CycleStats> {
     const snapshot = await readRun(ports, env);
     const decisions = decideOrphans(snapshot);
-    const report = await runOrphanCleanup(decisions, executorPorts(ports), env, { decidedAt: snapshot.now });
+    const report = await runOrphanCleanup(decisions, executorPorts(ports, env), env, { decidedAt: snapshot.now });
     return { reclaimAttempts: 0, terminated: report.outcomes.filter((o) => o.result === 'terminated').length };
   }
 }

@@ -19,6 +19,7 @@ import {
   naturalCancellations,
   noneNoWorseThanReferences,
   oracleIsHarmless,
+  oracleRatioGoal,
   referencesAreHarmed,
 } from '../../chaos/goals';
 
@@ -81,8 +82,8 @@ describe(`chaos comparison (seed ${seed})`, () => {
     expect(replay(referencesAreHarmed(report.rows, LAGGING))).toEqual([]);
   });
 
-  it('ours beside a fleet with job hooks kills no job under any model, in either workload', () => {
-    expect(replay(killsWithEvidence(report.rows, ['hooks']))).toEqual([]);
+  it('ours beside a fleet with job hooks or the probe kills no job under any model, in either workload', () => {
+    expect(replay(killsWithEvidence(report.rows, ['hooks', 'probe']))).toEqual([]);
   });
 
   it('ours beside a partial rollout kills no job on an instance that had evidence', () => {
@@ -93,8 +94,17 @@ describe(`chaos comparison (seed ${seed})`, () => {
     expect(replay(noneNoWorseThanReferences(report.rows))).toEqual([]);
   });
 
-  it('in the natural workload ours with job hooks cancels at least 10 times fewer jobs than (b)', () => {
-    expect(replay(naturalCancellations(report.rows, 10, ['hooks']))).toEqual([]);
+  it('in the natural workload ours with job hooks or the probe cancels at least 10 times fewer jobs than (b)', () => {
+    expect(replay(naturalCancellations(report.rows, 10, ['hooks', 'probe']))).toEqual([]);
+  });
+
+  it('reports ours against the oracle (issue 11 asks for at most 1.25x with hooks or the probe; not yet asserted)', () => {
+    const ours = report.rows.filter((r) => r.strategy === 'ours');
+    expect(ours.every((r) => typeof r.oracleRatio === 'number' && r.oracleRatio > 0)).toBe(true);
+    console.log(
+      `Idle runner-minutes over the oracle's: ${ours.map((r) => `${r.workload}/${r.model}/${r.evidence} ${r.oracleRatio}x`).join(', ')}\n` +
+        `Over 1.25x: ${oracleRatioGoal(report.rows, 1.25).length} of ${ours.filter((r) => r.evidence === 'hooks' || r.evidence === 'probe').length} settings with hooks or the probe`,
+    );
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The chaos world's parts, one at a time: the paced transport, the in-memory probe, the
  * machines the agents drive (boot marker, hook tags, probe answers), the oracle's rules and
- * the probe-availability read ours does.
+ * ours' probe wiring.
  */
 import { HOOKS_CONTRACT_VERSION, TAG } from '../../../lambda/src/core';
 import {
@@ -14,7 +14,7 @@ import {
   type ProbeTarget,
 } from '../../chaos';
 import { RunnerMachine } from '../../machine/runner-machine';
-import { OracleStrategy, readProbeAvailability, type TruthInstance, type WorldTruth } from '../../strategies';
+import { OracleStrategy, OursStrategy, type TruthInstance, type WorldTruth } from '../../strategies';
 import { VirtualClock } from '../../twin/clock';
 
 const T0 = Date.UTC(2026, 0, 5, 9, 0, 0);
@@ -66,12 +66,13 @@ describe('MemoryProbe', () => {
     });
     expect(await probeWhileAdvancing(clock, probe.onlineInstances(['i-busy', 'i-idle', 'i-offline', 'i-unknown']))).toEqual(new Set(['i-busy', 'i-idle']));
 
-    // The idle machine takes a job half-way through the probe's answer time: its answer says busy.
+    // The idle machine takes a job half-way through the probe's answer time: its answer says busy
+    // (the probe script tells time to the second).
     const sent = clock.now();
     void clock.sleep(500).then(() => idle.workerStarted(clock.now()));
     const answers = await probeWhileAdvancing(clock, probe.probe(['i-busy', 'i-idle', 'i-offline', 'i-unknown']));
     expect(answers.get('i-busy')).toMatchObject({ kind: 'answered', busy: true });
-    expect(answers.get('i-idle')).toMatchObject({ kind: 'answered', busy: true, at: new Date(sent + 1000) });
+    expect(answers.get('i-idle')).toMatchObject({ kind: 'answered', busy: true, at: new Date(Math.floor((sent + 1000) / 1000) * 1000) });
     expect(answers.get('i-offline')).toMatchObject({ kind: 'error' });
     expect(answers.get('i-unknown')).toMatchObject({ kind: 'error' });
     expect(probe.calls).toMatchObject({ sendCommand: 1, probed: 4, errors: 2 });
@@ -175,15 +176,25 @@ describe('OracleStrategy', () => {
   });
 });
 
-describe('readProbeAvailability (ours, as the handlers read it)', () => {
-  const instance = { id: 'i-1', state: 'running' as const, launchTime: new Date(T0), tags: {} };
-  it('is off without a probe in the configuration, and fails closed when SSM cannot be read', async () => {
-    const online = { onlineInstances: async () => new Set(['i-1']) };
-    const { probe: _probe, ...withoutProbe } = chaosConfig();
-    expect(await readProbeAvailability(online, withoutProbe, [instance])).toEqual({ enabled: false, online: new Set() });
-    expect(await readProbeAvailability(online, chaosConfig(), [instance])).toEqual({ enabled: true, online: new Set(['i-1']) });
-    const broken = { onlineInstances: async () => Promise.reject(new Error('AccessDenied')) };
-    expect(await readProbeAvailability(broken, chaosConfig(), [instance])).toEqual({ enabled: true, online: new Set(), error: 'AccessDenied' });
+describe('ours gets the probe where the handlers give it', () => {
+  it('asks SSM who is online and probes only with JOB_EVIDENCE=auto and a probe document', async () => {
+    const world = new ChaosWorld({
+      seed: 5,
+      model: GITHUB_MODELS[0]!,
+      evidence: 'probe',
+      workload: { ...DEFAULT_ARRIVALS, durationMs: 30 * 60_000, burstRate: [0.2, 0.2], burstMs: [3 * 60_000, 3 * 60_000] },
+    });
+    world.start();
+    await world.clock.advance(12 * 60_000);
+    const ours = new OursStrategy();
+    const ports = { ec2: world.ec2, github: world.github, probe: world.probe };
+    const env = (config = chaosConfig()) => ({ config, now: () => new Date(world.clock.now()), sleep: (ms: number) => world.clock.sleep(ms) });
+
+    await probeWhileAdvancing(world.clock, ours.scaleDown(ports, env({ ...chaosConfig(), jobEvidence: 'hooks' })));
+    expect(world.probe.calls).toMatchObject({ describeInstanceInformation: 0, sendCommand: 0 });
+    await probeWhileAdvancing(world.clock, ours.scaleDown(ports, env()));
+    expect(world.probe.calls.describeInstanceInformation).toBe(1);
+    world.stop();
   });
 });
 
