@@ -75,7 +75,7 @@ export const PROBE_DOCUMENT = 'runner-reaper-probe';
  * thousands of reclaims. Ours reads all of it, the references and the oracle the times.
  */
 export function chaosConfig(): Config {
-  const config = loadConfig({
+  return loadConfig({
     ENVIRONMENT: CHAOS_ENVIRONMENT,
     PARAMETER_GITHUB_APP_ID_NAME: '/chaos/app/id',
     PARAMETER_GITHUB_APP_KEY_BASE64_NAME: '/chaos/app/key_base64',
@@ -88,8 +88,6 @@ export function chaosConfig(): Config {
     PROBE_TIMEOUT_SECONDS: '10',
     SETTLE_SECONDS: '15',
   });
-  // Until the configuration loader parses PROBE_DOCUMENT_NAME (adapters branch), set what it will give.
-  return config.probe ? config : { ...config, probe: { documentName: PROBE_DOCUMENT, timeoutSeconds: 10 } };
 }
 
 export interface ChaosSetting {
