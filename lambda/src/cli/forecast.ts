@@ -40,12 +40,16 @@ export interface ForecastStep {
 
 /**
  * On an action that rests on the probe: the executor asks the probe before it acts, and a
- * busy answer always keeps. Until `withoutAnswerFrom` a probe that gives no answer keeps
- * too; from then on the core would take the same action without machine evidence
- * (`Decision.withoutEvidence`), so a missing answer no longer holds it back. Absent when
- * that does not happen within the horizon.
+ * busy answer always keeps. A probe that gives no answer keeps too, unless the core would
+ * take the same action without machine evidence (`Decision.withoutEvidence`).
  */
 export interface ProbeCondition {
+  /** The acting run goes on without an answer (only a busy one keeps). */
+  withoutAnswer: boolean;
+  /**
+   * From when a run would go on without an answer (runs after the acting one, where it
+   * starts the clock itself); absent when that does not happen within the horizon.
+   */
   withoutAnswerFrom?: Date;
 }
 
@@ -174,12 +178,15 @@ function probeCondition(
   decideAt: (state: InstanceView, at: number) => Decision,
 ): ProbeCondition | undefined {
   if (acting.evidence !== 'probe') return undefined;
-  if (acting.withoutEvidence) return { withoutAnswerFrom: new Date(at) };
-  const from = earliestChange(at, (t) => {
+  const acceptsNoAnswer = (t: number) => {
     const later = decideAt(state, t);
     return later.action === acting.action && later.withoutEvidence === true;
-  });
-  return from === undefined ? {} : { withoutAnswerFrom: new Date(from) };
+  };
+  if (acting.withoutEvidence) return { withoutAnswer: true, withoutAnswerFrom: new Date(at) };
+  // Once this run's own bookkeeping (the clock it starts) is written, the very next run may be enough.
+  if (acceptsNoAnswer(at)) return { withoutAnswer: false, withoutAnswerFrom: new Date(at) };
+  const from = earliestChange(at, acceptsNoAnswer);
+  return { withoutAnswer: false, ...(from === undefined ? {} : { withoutAnswerFrom: new Date(from) }) };
 }
 
 /** The first whole second after `from` (ms) at which `changed` holds, within the horizon. */

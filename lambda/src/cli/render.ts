@@ -50,9 +50,12 @@ function whenText(at: Date, now: Date): string {
  */
 function probeText(probe: ProbeCondition | undefined, at: Date, now: Date): string {
   if (!probe) return '';
+  if (probe.withoutAnswer) return ' unless the probe answers busy';
   const from = probe.withoutAnswerFrom;
-  if (from && from.getTime() <= at.getTime()) return ' unless the probe answers busy';
-  return ` if the probe answers idle; with no answer, ${from ? whenText(from, now) : 'kept'}`;
+  let fallback = 'kept';
+  if (from && from.getTime() <= at.getTime()) fallback = at.getTime() <= now.getTime() ? 'on the next run' : 'on the run after';
+  else if (from) fallback = whenText(from, now);
+  return ` if the probe answers idle; with no answer, ${fallback}`;
 }
 
 export function nextText(next: Forecast, now: Date, dryRun: boolean): string {

@@ -71,7 +71,7 @@ describe('forecast: scale-down', () => {
     expect(d).toMatchObject({ action: 'reclaim', evidence: 'probe', setTags: { [TAG.idleSince]: NOW.toISOString() } });
     expect(d.withoutEvidence).toBeUndefined();
     const f = forecastOf(decideScaleDown, s);
-    expect(f).toEqual({ kind: 'acts-now', probe: { withoutAnswerFrom: at(120 * SECOND) } });
+    expect(f).toEqual({ kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: at(120 * SECOND) } });
     // The core agrees: with the mark this run writes, not a second sooner.
     const marked = { ...i, tags: { ...i.tags, ...d.setTags } };
     const decideAt = (ms: number) => only(decideScaleDown, { ...s, now: at(ms), instances: [marked] });
@@ -79,11 +79,18 @@ describe('forecast: scale-down', () => {
     expect(decideAt(120 * SECOND)).toMatchObject({ action: 'reclaim', withoutEvidence: true });
   });
 
+  it('with the probe and no confirmation at all: the clock this run starts already lets a missing answer pass on the next run', () => {
+    const { instance: i, runner: r } = registered();
+    const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 0 } }), [i]);
+    expect(only(decideScaleDown, s).withoutEvidence).toBeUndefined();
+    expect(forecastOf(decideScaleDown, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: NOW } });
+  });
+
   it('with the probe and an idle streak already long enough, a missing answer no longer holds the reclaim back', () => {
     const { instance: i, runner: r } = registered({ tags: { [TAG.idleSince]: isoAgo({ minutes: 10 }) } });
     const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 60 } }), [i]);
     expect(only(decideScaleDown, s)).toMatchObject({ action: 'reclaim', withoutEvidence: true });
-    expect(forecastOf(decideScaleDown, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswerFrom: NOW } });
+    expect(forecastOf(decideScaleDown, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswer: true, withoutAnswerFrom: NOW } });
   });
 
   it('doubles the wait where JOB_EVIDENCE=off doubles the confirmation', () => {
@@ -134,7 +141,7 @@ describe('forecast: scale-down', () => {
     const { instance: i, runner: r } = registered({ launchTime: ago({ minutes: 2 }) });
     const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 60 } }), [i]);
     const f = forecastOf(decideScaleDown, s);
-    expect(f).toMatchObject({ kind: 'acts-later', at: at(3 * MINUTE), action: 'reclaim', probe: { withoutAnswerFrom: at(5 * MINUTE) } });
+    expect(f).toMatchObject({ kind: 'acts-later', at: at(3 * MINUTE), action: 'reclaim', probe: { withoutAnswer: false, withoutAnswerFrom: at(5 * MINUTE) } });
     expectCoreAgrees(decideScaleDown, s, f);
   });
 
@@ -244,7 +251,7 @@ describe('forecast: orphan-cleanup', () => {
     const i = instance();
     const s = withProbe(snapshot({ instances: [i], runners: [], config: { ...PROBE_CONFIG, maxJobDurationMinutes: 60 } }), [i]);
     expect(only(decideOrphans, s)).toMatchObject({ action: 'terminate', evidence: 'probe', setTags: { [TAG.reaperOrphanSince]: NOW.toISOString() } });
-    expect(forecastOf(decideOrphans, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswerFrom: at(60 * MINUTE) } });
+    expect(forecastOf(decideOrphans, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: at(60 * MINUTE) } });
   });
 
   it("0.1.0's orphan marks: the time is carried over to ghr:reaper-orphan-since and the hold counts from it", () => {

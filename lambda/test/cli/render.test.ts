@@ -42,12 +42,15 @@ describe('nextText', () => {
 
 describe('nextText: actions that rest on the probe', () => {
   it('a busy answer always keeps; no answer keeps until the core would act without it', () => {
-    expect(nextText({ kind: 'acts-now', probe: { withoutAnswerFrom: at(2 * MINUTE) } }, NOW, false)).toBe('now if the probe answers idle; with no answer, in 2 min at the earliest');
-    expect(nextText({ kind: 'acts-now', probe: { withoutAnswerFrom: NOW } }, NOW, false)).toBe('now unless the probe answers busy');
-    expect(nextText({ kind: 'acts-now', probe: {} }, NOW, true)).toBe('now if the probe answers idle; with no answer, kept (DRY_RUN: logged only)');
+    const idle = (withoutAnswerFrom?: Date) => ({ withoutAnswer: false, ...(withoutAnswerFrom ? { withoutAnswerFrom } : {}) });
+    expect(nextText({ kind: 'acts-now', probe: idle(at(2 * MINUTE)) }, NOW, false)).toBe('now if the probe answers idle; with no answer, in 2 min at the earliest');
+    expect(nextText({ kind: 'acts-now', probe: idle(NOW) }, NOW, false)).toBe('now if the probe answers idle; with no answer, on the next run');
+    expect(nextText({ kind: 'acts-now', probe: { withoutAnswer: true, withoutAnswerFrom: NOW } }, NOW, false)).toBe('now unless the probe answers busy');
+    expect(nextText({ kind: 'acts-now', probe: idle() }, NOW, true)).toBe('now if the probe answers idle; with no answer, kept (DRY_RUN: logged only)');
     const later = { kind: 'acts-later' as const, at: at(3 * MINUTE), action: 'reclaim' as const, reason: 'idle-confirmed' as const, steps: [] };
-    expect(nextText({ ...later, probe: { withoutAnswerFrom: at(5 * MINUTE) } }, NOW, false)).toBe('reclaim in 3 min at the earliest if the probe answers idle; with no answer, in 5 min at the earliest');
-    expect(nextText({ ...later, probe: { withoutAnswerFrom: at(3 * MINUTE) } }, NOW, false)).toBe('reclaim in 3 min at the earliest unless the probe answers busy');
+    expect(nextText({ ...later, probe: idle(at(5 * MINUTE)) }, NOW, false)).toBe('reclaim in 3 min at the earliest if the probe answers idle; with no answer, in 5 min at the earliest');
+    expect(nextText({ ...later, probe: idle(at(3 * MINUTE)) }, NOW, false)).toBe('reclaim in 3 min at the earliest if the probe answers idle; with no answer, on the run after');
+    expect(nextText({ ...later, probe: { withoutAnswer: true, withoutAnswerFrom: at(3 * MINUTE) } }, NOW, false)).toBe('reclaim in 3 min at the earliest unless the probe answers busy');
   });
 });
 
@@ -229,7 +232,7 @@ describe('toJson', () => {
     expect(rows.get(online.instance.id)).toMatchObject({
       evidence: 'probe',
       probeable: true,
-      next: { kind: 'acts-now', probe: { withoutAnswerFrom: at(2 * MINUTE).toISOString() } },
+      next: { kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: at(2 * MINUTE).toISOString() } },
       decisions: { scaleDown: { action: 'reclaim', hookTags: {} } },
     });
     expect(rows.get(held.id)).toMatchObject({ reason: 'waiting-max-job-duration', decisions: { orphanCleanup: { heldSince } } });
