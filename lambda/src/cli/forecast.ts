@@ -15,7 +15,7 @@
  * `acts-now`, or one threshold ahead (the minimum running time, the boot time, a back-off).
  * Where the action rests on the probe, the executor asks the probe first: the forecast
  * also says from when a probe that gives no answer no longer holds the action back (the
- * decision's `withoutEvidence`), found the same way.
+ * decision's `probeOptional`), found the same way.
  *
  * The replay looks at the instance alone, with its own runner and without idle-pool
  * windows: a pool can only keep an instance longer, so the times are "at the earliest".
@@ -41,7 +41,7 @@ export interface ForecastStep {
 /**
  * On an action that rests on the probe: the executor asks the probe before it acts, and a
  * busy answer always keeps. A probe that gives no answer keeps too, unless the core would
- * take the same action without machine evidence (`Decision.withoutEvidence`).
+ * take the same action without machine evidence (`Decision.probeOptional`).
  */
 export interface ProbeCondition {
   /** The acting run goes on without an answer (only a busy one keeps). */
@@ -180,9 +180,9 @@ function probeCondition(
   if (acting.evidence !== 'probe') return undefined;
   const acceptsNoAnswer = (t: number) => {
     const later = decideAt(state, t);
-    return later.action === acting.action && later.withoutEvidence === true;
+    return later.action === acting.action && later.probeOptional === true;
   };
-  if (acting.withoutEvidence) return { withoutAnswer: true, withoutAnswerFrom: new Date(at) };
+  if (acting.probeOptional) return { withoutAnswer: true, withoutAnswerFrom: new Date(at) };
   // Once this run's own bookkeeping (the clock it starts) is written, the very next run may be enough.
   if (acceptsNoAnswer(at)) return { withoutAnswer: false, withoutAnswerFrom: new Date(at) };
   const from = earliestChange(at, acceptsNoAnswer);

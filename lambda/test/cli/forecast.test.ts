@@ -69,27 +69,27 @@ describe('forecast: scale-down', () => {
     const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 60 } }), [i]);
     const d = only(decideScaleDown, s);
     expect(d).toMatchObject({ action: 'reclaim', evidence: 'probe', setTags: { [TAG.idleSince]: NOW.toISOString() } });
-    expect(d.withoutEvidence).toBeUndefined();
+    expect(d.probeOptional).toBeUndefined();
     const f = forecastOf(decideScaleDown, s);
     expect(f).toEqual({ kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: at(120 * SECOND) } });
     // The core agrees: with the mark this run writes, not a second sooner.
     const marked = { ...i, tags: { ...i.tags, ...d.setTags } };
     const decideAt = (ms: number) => only(decideScaleDown, { ...s, now: at(ms), instances: [marked] });
-    expect(decideAt(119 * SECOND).withoutEvidence).toBeUndefined();
-    expect(decideAt(120 * SECOND)).toMatchObject({ action: 'reclaim', withoutEvidence: true });
+    expect(decideAt(119 * SECOND).probeOptional).toBeUndefined();
+    expect(decideAt(120 * SECOND)).toMatchObject({ action: 'reclaim', probeOptional: true });
   });
 
   it('with the probe and no confirmation at all: the clock this run starts already lets a missing answer pass on the next run', () => {
     const { instance: i, runner: r } = registered();
     const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 0 } }), [i]);
-    expect(only(decideScaleDown, s).withoutEvidence).toBeUndefined();
+    expect(only(decideScaleDown, s).probeOptional).toBeUndefined();
     expect(forecastOf(decideScaleDown, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswer: false, withoutAnswerFrom: NOW } });
   });
 
   it('with the probe and an idle streak already long enough, a missing answer no longer holds the reclaim back', () => {
     const { instance: i, runner: r } = registered({ tags: { [TAG.idleSince]: isoAgo({ minutes: 10 }) } });
     const s = withProbe(snapshot({ instances: [i], runners: [r], config: { ...PROBE_CONFIG, idleConfirmationSeconds: 60 } }), [i]);
-    expect(only(decideScaleDown, s)).toMatchObject({ action: 'reclaim', withoutEvidence: true });
+    expect(only(decideScaleDown, s)).toMatchObject({ action: 'reclaim', probeOptional: true });
     expect(forecastOf(decideScaleDown, s)).toEqual({ kind: 'acts-now', probe: { withoutAnswer: true, withoutAnswerFrom: NOW } });
   });
 
