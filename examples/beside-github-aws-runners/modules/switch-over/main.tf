@@ -62,20 +62,35 @@ locals {
 
   stage_tag = "runner-reaper:stage"
 
-  # Tags the reaper writes on instances (lambda/src/core/tags.ts), and 0.1.0's orphan mark.
-  reaper_marks = ["ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since", "ghr:orphan-since"]
+  # Tags the reaper writes on instances (lambda/src/core/tags.ts), and 0.1.0's orphan mark,
+  # that may be cleared once the reaper is in dry run. ghr:draining-since is not among them:
+  # it marks an instance the reaper deregistered and still holds (maybe for a running job),
+  # which only its orphan-cleanup may finish (stage hand-back).
+  clearable_marks = ["ghr:idle-since", "ghr:reaper-orphan-since", "ghr:orphan-since"]
 
   deployed       = contains(data.aws_lambda_functions.all.function_names, var.reaper_scale_down_function_name)
   previous_stage = local.deployed ? lookup(data.aws_lambda_function.reaper[0].tags, local.stage_tag, "unknown") : "none"
+
+  # The stages the last apply may have left, for each stage (`none`: the reaper is not
+  # deployed; `unknown`: deployed without a stage tag, e.g. by 0.1.0). The reaper may act
+  # only after an apply that switched that module's scale-down off; that module's
+  # scale-down may come back only after an apply in which the reaper changed nothing.
+  may_follow = {
+    "github-aws-runners" = ["none", "github-aws-runners", "dry-run"]
+    "dry-run"            = ["none", "unknown", "github-aws-runners", "dry-run", "runner-reaper", "hand-back"]
+    "runner-reaper"      = ["dry-run", "runner-reaper", "hand-back"]
+    "hand-back"          = ["dry-run", "runner-reaper", "hand-back"]
+  }
+  in_order = contains(local.may_follow[var.stage], local.previous_stage)
 
   draining = sort(data.aws_instances.draining.ids)
   marked   = sort(data.aws_instances.marked.ids)
 
   clear_tags_command = join(" ", [
     "aws ec2 describe-instances",
-    "--filters Name=tag:ghr:environment,Values=${join(",", var.environments)} Name=tag-key,Values=${join(",", local.reaper_marks)}",
+    "--filters Name=tag:ghr:environment,Values=${join(",", var.environments)} Name=tag-key,Values=${join(",", local.clearable_marks)}",
     "--query 'Reservations[].Instances[].InstanceId' --output text",
-    "| xargs -r -n 100 aws ec2 delete-tags --tags ${join(" ", [for k in local.reaper_marks : "Key=${k}"])} --resources",
+    "| xargs -r -n 100 aws ec2 delete-tags --tags ${join(" ", [for k in local.clearable_marks : "Key=${k}"])} --resources",
   ])
 }
 
@@ -106,7 +121,7 @@ data "aws_instances" "marked" {
   }
   filter {
     name   = "tag-key"
-    values = local.reaper_marks
+    values = local.clearable_marks
   }
 }
 
@@ -125,7 +140,7 @@ output "github_runner_schedules" {
   value       = { for key, own in var.github_runner_schedules : key => var.stage == "github-aws-runners" ? own : local.never }
 
   precondition {
-    condition     = var.stage != "github-aws-runners" || contains(["none", "github-aws-runners", "dry-run"], local.previous_stage)
+    condition     = var.stage != "github-aws-runners" || local.in_order
     error_message = "The last apply left runner-reaper in stage \"${local.previous_stage}\": it may be acting now. Set stage = \"dry-run\" for one apply (after \"hand-back\" has finished the instances it holds), clear its tags, then set \"github-aws-runners\"."
   }
   precondition {
@@ -134,7 +149,7 @@ output "github_runner_schedules" {
   }
   precondition {
     condition     = var.stage != "github-aws-runners" || length(local.marked) == 0
-    error_message = "${length(local.marked)} instance(s) still carry runner-reaper's tags (${join(", ", local.reaper_marks)}): ${join(", ", local.marked)}. Clear them first (the clear_tags_command output): ${local.clear_tags_command}"
+    error_message = "${length(local.marked)} instance(s) still carry runner-reaper's tags (${join(", ", local.clearable_marks)}): ${join(", ", local.marked)}. Clear them first (the clear_tags_command output): ${local.clear_tags_command}"
   }
 }
 
@@ -148,12 +163,12 @@ output "reaper" {
   }
 
   precondition {
-    condition     = !contains(["runner-reaper", "hand-back"], var.stage) || contains(["dry-run", "runner-reaper", "hand-back"], local.previous_stage)
+    condition     = var.stage == "github-aws-runners" || local.in_order
     error_message = "runner-reaper may act only after an apply that switched that module's scale-down off: the last apply left stage \"${local.previous_stage}\". Set stage = \"dry-run\" for one apply first."
   }
 }
 
 output "clear_tags_command" {
-  description = "An aws CLI command that removes runner-reaper's tags from the fleet's instances (rolling back, after stage dry-run)."
+  description = "An aws CLI command that removes runner-reaper's idle and orphan tags from the fleet's instances (rolling back, in stage dry-run). It leaves ghr:draining-since: those instances are the reaper's to finish (stage hand-back)."
   value       = local.clear_tags_command
 }
