@@ -45,6 +45,17 @@ module.exports = {
       slowTestThreshold: 120,
     },
     {
+      // The built zips on Node 22, the runtime the module deploys (nodejs22.x), while every
+      // other project runs them on the Node that runs jest (20 or newer). One representative
+      // file: the ordinary paths of both functions end to end (twin, moto, both zips), plus
+      // the check that the functions really run on 22. See scripts/node22.
+      ...common,
+      displayName: 'integration-node22',
+      testMatch: ['<rootDir>/integration/test/e2e/paths.test.ts', '<rootDir>/scripts/node22/*.test.ts'],
+      setupFiles: [...common.setupFiles, '<rootDir>/scripts/node22/jest-setup.ts'],
+      slowTestThreshold: 120,
+    },
+    {
       ...common,
       displayName: 'terraform',
       testMatch: ['<rootDir>/test/terraform/**/*.test.ts'],

@@ -19,6 +19,9 @@ export TF_VAR_github_app_installation_id="${SCENARIO_GITHUB_APP_INSTALLATION_ID:
 export TF_VAR_environment="${SCENARIO_ENVIRONMENT:?SCENARIO_ENVIRONMENT is required}"
 export TF_VAR_aws_endpoint_url="${AWS_ENDPOINT_URL:?AWS_ENDPOINT_URL is required}"
 export TF_VAR_aws_region="${AWS_REGION:?AWS_REGION is required}"
+# Where the hooks' user-data snippet installs them (apply only; destroy needs no paths).
+if [ -n "${SCENARIO_RUNNER_DIR:-}" ]; then export TF_VAR_runner_dir="$SCENARIO_RUNNER_DIR"; fi
+if [ -n "${SCENARIO_WORK_DIR:-}" ]; then export TF_VAR_hooks_install_dir="$SCENARIO_WORK_DIR/hooks"; fi
 export TF_IN_AUTOMATION=1 TF_INPUT=0
 
 case "${1:-}" in

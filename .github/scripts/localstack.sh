@@ -12,16 +12,27 @@ readonly endpoint="http://127.0.0.1:4566"
 
 start() {
   local image="$free_image"
+  # The workflow always sets LOCALSTACK_AUTH_TOKEN, to an empty string when the secret is
+  # absent, so the variable is passed into the container only when it has a value.
+  local licensed=()
   if [ -n "${LOCALSTACK_AUTH_TOKEN:-}" ]; then
     image="$licensed_image"
+    licensed=(
+      --env LOCALSTACK_AUTH_TOKEN
+      # The licensed image runs EC2 instances as Docker containers by default and then
+      # refuses an AMI that has no Docker image (InvalidAMIID.NotFound). The scenario's
+      # instances only stand for machines: keep them records, as the free image does.
+      --env EC2_VM_MANAGER=mock
+      # IAM policies are evaluated only on the licensed image, and only when asked.
+      --env ENFORCE_IAM=1
+    )
   fi
   echo "Starting $image"
   # The Docker socket lets LocalStack run the Lambda functions' code in containers.
-  # `-e LOCALSTACK_AUTH_TOKEN` without a value passes the variable only when it is set.
   docker run --detach --name "$name" \
     --publish 127.0.0.1:4566:4566 \
     --publish 127.0.0.1:4510-4559:4510-4559 \
-    --env LOCALSTACK_AUTH_TOKEN \
+    "${licensed[@]}" \
     --env DEBUG=0 \
     --volume /var/run/docker.sock:/var/run/docker.sock \
     "$image" >/dev/null
@@ -39,9 +50,19 @@ start() {
 }
 
 stop() {
-  # Keep the log for the artifact upload, then remove the container and what it started.
+  # Keep the log for the artifact upload, then stop LocalStack and remove its container.
   docker logs "$name" >"${1:-localstack.log}" 2>&1 || true
+  docker stop --time 20 "$name" >/dev/null 2>&1 || true
   docker rm --force "$name" >/dev/null 2>&1 || true
+  # The Lambda containers LocalStack started through the Docker socket are siblings, not
+  # children: removing LocalStack's container leaves them. LocalStack names them
+  # <its container name>-lambda-<function>-<id>.
+  local leftovers
+  leftovers="$(docker ps --all --quiet --filter "name=^${name}-lambda-")"
+  if [ -n "$leftovers" ]; then
+    # shellcheck disable=SC2086 # one id per word
+    docker rm --force $leftovers >/dev/null || true
+  fi
 }
 
 case "${1:-}" in

@@ -3,12 +3,24 @@
  * and the Worker (runs a job for its duration), plus the job hooks of the tag contract
  * (ghr:job while a job runs), written to moto through the real AWS SDK.
  *
+ * It drives the one RunnerMachine model (integration/machine): the Listener's start, each
+ * Worker's start and end. Given a LocalMachine, that model is made real: the runner's files
+ * and a real Runner.Worker process, which the SSM twin's probe reads.
+ *
+ * Hooks, as installed on the machine (`hooks`):
+ * - `proven` (or `true`): the installer checked the runner's .env and tagged the boot
+ *   marker `ghr:job-hooks` (the fleet writes it at launch); the hooks tag `ghr:job` etc.;
+ * - `overridden`: our hook lines were replaced by a later .env line: no marker, no tags;
+ * - `none` (or `false`): no hooks at all.
+ *
  * It dies with its instance: `die()` (called by the fleet's watcher, or by the agent's own
  * check before it reports a job done) records a job it held as killed.
  */
 import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, TerminateInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { TAG } from '../../lambda/src/core/tags';
 import type { OutcomeLedger } from '../ledger/ledger';
+import type { LocalMachine } from '../machine/local-machine';
+import { RunnerMachine, type HookInstall } from '../machine/runner-machine';
 import type { WorldClock } from '../twin/clock';
 import type { JobDispatcher, TwinJob, TwinRunner } from '../twin/dispatcher';
 
@@ -25,8 +37,12 @@ export interface AgentOptions {
   ledger?: OutcomeLedger;
   /** World ms between polls of the long poll (default 1 s). */
   pollIntervalMs?: number;
-  /** Run the job-started/completed hooks (default true). */
-  hooks?: boolean;
+  /** How the job hooks are installed (default `proven`; `true` = proven, `false` = none). */
+  hooks?: boolean | HookInstall;
+  /** The instance's SSM agent runs and is registered (default false). */
+  ssm?: boolean;
+  /** The machine made real (its model is the agent's); without it, the model alone. */
+  localMachine?: LocalMachine;
   /** World ms from job start to the started hook's tag write, and of the completed hook (default 1 s). */
   hookDelayMs?: number;
   /** What the instance does when the runner process exits: stay up (default) or terminate itself. */
@@ -47,13 +63,27 @@ export class RunnerAgent {
   /** Resolves when the agent's loop has ended. */
   readonly done: Promise<void>;
 
-  private readonly opts: Required<Omit<AgentOptions, 'ledger'>> & { ledger?: OutcomeLedger };
+  /** What is true on the machine (the model both worlds drive). */
+  readonly machine: RunnerMachine;
+  readonly localMachine?: LocalMachine;
+  private readonly opts: Required<Omit<AgentOptions, 'ledger' | 'hooks' | 'ssm' | 'localMachine'>> & { ledger?: OutcomeLedger; hooks: HookInstall };
   private finish!: () => void;
   private stopped = false;
 
   constructor(opts: AgentOptions) {
     this.instanceId = opts.instanceId;
-    this.opts = { pollIntervalMs: 1000, hooks: true, hookDelayMs: 1000, onExit: 'idle', ...opts };
+    const { hooks, ssm, localMachine, ...rest } = opts;
+    const install = hookInstall(hooks);
+    this.opts = { pollIntervalMs: 1000, hookDelayMs: 1000, onExit: 'idle', ...rest, hooks: install };
+    if (localMachine) {
+      if (localMachine.model.spec.hooks !== install || localMachine.model.spec.ssm !== !!ssm) {
+        throw new Error(`${opts.instanceId}: the local machine's spec does not match the agent's hooks/ssm`);
+      }
+      this.localMachine = localMachine;
+      this.machine = localMachine.model;
+    } else {
+      this.machine = new RunnerMachine({ hooks: install, ssm: !!ssm });
+    }
     this.done = new Promise((resolve) => (this.finish = resolve));
   }
 
@@ -73,6 +103,9 @@ export class RunnerAgent {
         ? dispatcher.registerRunner({ token: reg.token, name: reg.name, labels: reg.labels ?? [], ephemeral: !!reg.ephemeral, instanceId: this.instanceId })
         : dispatcher.connectJit(reg.encodedJitConfig, this.instanceId);
     this.state = 'idle';
+    const at = this.opts.clock.now();
+    if (this.localMachine) this.localMachine.listenerStarted(at);
+    else this.machine.listenerStarted(at);
     void this.loop();
     return this.runner;
   }
@@ -92,6 +125,8 @@ export class RunnerAgent {
     if (this.currentJobId) this.opts.ledger?.instanceIdle(this.instanceId, at);
     this.opts.ledger?.instanceEnded(this.instanceId, at);
     this.stopped = true;
+    // The machine goes with its instance: its Worker (if any) dies, the SSM agent goes offline.
+    if (this.localMachine) void this.localMachine.destroy();
   }
 
   private async loop(): Promise<void> {
@@ -128,8 +163,10 @@ export class RunnerAgent {
     dispatcher.startJob(job.id);
     ledger?.instanceBusy(this.instanceId, clock.now());
     const endAt = clock.now() + job.durationMs;
+    await this.workerStarted();
+    if (this.isDead()) return;
 
-    if (this.opts.hooks) {
+    if (this.hooksRun) {
       await clock.sleep(this.opts.hookDelayMs);
       if (this.isDead()) return;
       if (dispatcher.isJobLive(job.id)) {
@@ -146,12 +183,14 @@ export class RunnerAgent {
       if (this.runner) dispatcher.poll(this.runner.id);
     }
     if (this.isDead()) return;
-    if (this.opts.hooks) {
-      // The job-completed hook runs inside the job, also for a cancelled one.
+    if (this.hooksRun) {
+      // The job-completed hook runs inside the job (in the Worker), also for a cancelled one.
       await clock.sleep(this.opts.hookDelayMs);
       if (this.isDead()) return;
       await this.untagJob();
     }
+    await this.workerEnded();
+    if (this.isDead()) return;
     if (dispatcher.isJobLive(job.id)) {
       // A machine that was terminated meanwhile cannot report the job done.
       if (!(await this.instanceStillRunning())) return this.die();
@@ -162,6 +201,23 @@ export class RunnerAgent {
     this.currentJobId = undefined;
     this.state = 'idle';
     ledger?.instanceIdle(this.instanceId, clock.now());
+  }
+
+  /** Whether the hook scripts really run (only a proven install calls ours). */
+  private get hooksRun(): boolean {
+    return this.machine.hooksRun;
+  }
+
+  private async workerStarted(): Promise<void> {
+    const at = this.opts.clock.now();
+    if (this.localMachine) await this.opts.clock.track(this.localMachine.workerStarted(at));
+    else this.machine.workerStarted(at);
+  }
+
+  private async workerEnded(): Promise<void> {
+    const at = this.opts.clock.now();
+    if (this.localMachine) await this.opts.clock.track(this.localMachine.workerEnded(at));
+    else this.machine.workerEnded(at);
   }
 
   private async tag(tags: { Key: string; Value: string }[]): Promise<void> {
@@ -204,6 +260,13 @@ export class RunnerAgent {
         .catch(() => undefined);
     }
   }
+}
+
+/** `true`/`false` of older callers, or an install kind; undefined = proven. */
+export function hookInstall(hooks: boolean | HookInstall | undefined): HookInstall {
+  if (hooks === undefined || hooks === true) return 'proven';
+  if (hooks === false) return 'none';
+  return hooks;
 }
 
 /** The instance's state in EC2 (`gone` when moto no longer knows it, `unknown` on a read error). */

@@ -2,13 +2,20 @@
  * A runner fleet on moto: launches EC2 instances with the github-aws-runners tags (as
  * scale-up would), starts one RunnerAgent per instance, and watches EC2 so agents die
  * with their instances.
+ *
+ * With `machinesDir`, every agent's machine is made real (a LocalMachine: the runner's
+ * files and a real Runner.Worker process in a namespace of its own), so the SSM twin can
+ * run the real probe on it; `machine(id)` finds it. Proven hook installs get the boot
+ * marker `ghr:job-hooks` right after launch, as the hook installer writes it at boot.
  */
 import { CreateTagsCommand, DescribeInstancesCommand, RunInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { RUNNER_APPLICATION, TAG } from '../../lambda/src/core/tags';
+import { HOOKS_CONTRACT_VERSION, RUNNER_APPLICATION, TAG } from '../../lambda/src/core/tags';
+import { LocalMachine } from '../machine/local-machine';
+import type { HookInstall } from '../machine/runner-machine';
 import type { OutcomeLedger } from '../ledger/ledger';
 import type { WorldClock } from '../twin/clock';
 import type { JobDispatcher, TwinOwner } from '../twin/dispatcher';
-import { RunnerAgent } from './agent';
+import { RunnerAgent, hookInstall } from './agent';
 
 export interface FleetOptions {
   dispatcher: JobDispatcher;
@@ -19,6 +26,8 @@ export interface FleetOptions {
   environment?: string;
   /** World ms between EC2 sweeps of the watcher (default 5 s). 0 = no watcher (call `sweep`). */
   watchIntervalMs?: number;
+  /** Make every agent's machine real, below this directory (default: the model only). */
+  machinesDir?: string;
 }
 
 export interface LaunchSpec {
@@ -32,7 +41,10 @@ export interface LaunchSpec {
   jit?: boolean;
   /** False: launch the instance but never register a runner (a failed boot). */
   register?: boolean;
-  hooks?: boolean;
+  /** How the job hooks are installed (default `proven`; `true` = proven, `false` = none). */
+  hooks?: boolean | HookInstall;
+  /** The instances are SSM-managed: the probe can reach them (needs the fleet's `machinesDir`). */
+  ssm?: boolean;
   hookDelayMs?: number;
   pollIntervalMs?: number;
   onExit?: 'idle' | 'terminate';
@@ -52,6 +64,7 @@ export interface LaunchedInstance {
 
 export class RunnerFleet {
   readonly agents = new Map<string, RunnerAgent>();
+  readonly machines = new Map<string, LocalMachine>();
   readonly instances: string[] = [];
   private stopped = false;
   private watching = false;
@@ -90,6 +103,12 @@ export class RunnerFleet {
       ),
     );
     const ids = (out.Instances ?? []).map((i) => i.InstanceId!).filter(Boolean);
+    const hooks = hookInstall(spec.hooks);
+    if (spec.ssm && !this.opts.machinesDir) throw new Error('ssm: true needs a fleet with machinesDir (the probe runs on real local machines)');
+    if (hooks === 'proven' && spec.register !== false && ids.length > 0) {
+      // The hook installer's boot marker: it has checked that the runner calls our hooks.
+      await clock.track(ec2.send(new CreateTagsCommand({ Resources: ids, Tags: [{ Key: TAG.jobHooks, Value: HOOKS_CONTRACT_VERSION }] })));
+    }
     const launched: LaunchedInstance[] = [];
     const regToken = spec.jit ? undefined : dispatcher.createRegistrationToken(spec.owner).token;
     for (const instanceId of ids) {
@@ -111,6 +130,12 @@ export class RunnerFleet {
       } else {
         registration = { kind: 'token', token: regToken!, name, labels: spec.labels ?? [], ephemeral: !!spec.ephemeral };
       }
+      let localMachine: LocalMachine | undefined;
+      if (this.opts.machinesDir) {
+        localMachine = new LocalMachine({ instanceId, spec: { hooks, ssm: !!spec.ssm }, baseDir: this.opts.machinesDir });
+        this.machines.set(instanceId, localMachine);
+        await clock.track(localMachine.boot());
+      }
       const agent = new RunnerAgent({
         instanceId,
         dispatcher,
@@ -118,7 +143,9 @@ export class RunnerFleet {
         ec2,
         registration,
         ...(ledger ? { ledger } : {}),
-        ...(spec.hooks !== undefined ? { hooks: spec.hooks } : {}),
+        hooks,
+        ssm: !!spec.ssm,
+        ...(localMachine ? { localMachine } : {}),
         ...(spec.hookDelayMs !== undefined ? { hookDelayMs: spec.hookDelayMs } : {}),
         ...(spec.pollIntervalMs !== undefined ? { pollIntervalMs: spec.pollIntervalMs } : {}),
         ...(spec.onExit ? { onExit: spec.onExit } : {}),
@@ -133,6 +160,11 @@ export class RunnerFleet {
 
   agent(instanceId: string): RunnerAgent | undefined {
     return this.agents.get(instanceId);
+  }
+
+  /** The real machine of an instance (fleets with `machinesDir`), alive or ended. */
+  machine(instanceId: string): LocalMachine | undefined {
+    return this.machines.get(instanceId);
   }
 
   /**
@@ -177,6 +209,12 @@ export class RunnerFleet {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const a of this.agents.values()) a.stop();
+  }
+
+  /** Stops the fleet and ends every real machine (their Runner.Worker processes too). */
+  async close(): Promise<void> {
+    await this.stop();
+    await Promise.all([...this.machines.values()].map((m) => m.destroy()));
   }
 
   private ensureWatcher(): void {

@@ -31,6 +31,11 @@ export interface FunctionSpec {
   /** e.g. "nodejs22.x"; only Node runtimes can be emulated. */
   runtime?: string;
   functionArn?: string;
+  /**
+   * The Node executable that runs the function. Default: LAMBDA_EMULATOR_NODE when set
+   * (e.g. Node 22 for nodejs22.x, see scripts/node22), else the Node running the caller.
+   */
+  nodeBinary?: string;
 }
 
 export interface RunningFunction {
@@ -74,6 +79,7 @@ export async function startFunction(spec: FunctionSpec): Promise<RunningFunction
   const timeoutSeconds = spec.timeoutSeconds ?? 3;
   const memoryMb = spec.memoryMb ?? 128;
   const functionEnv = spec.env ?? {};
+  const nodeBinary = spec.nodeBinary ?? (process.env.LAMBDA_EMULATOR_NODE || process.execPath);
   if (!runtime.startsWith('nodejs')) throw new Error(`only Node runtimes can be run locally, not ${runtime}`);
   const reserved = Object.keys(functionEnv).filter((key) => SET_BY_LAMBDA.includes(key));
   if (reserved.length > 0) throw new Error(`Lambda sets these variables itself: ${reserved.join(', ')}`);
@@ -105,7 +111,7 @@ export async function startFunction(spec: FunctionSpec): Promise<RunningFunction
   const today = new Date().toISOString().slice(0, 10).replace(/-/g, '/');
   const environment: Record<string, string> = {
     // Defaults a function may override.
-    PATH: `${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${dirname(nodeBinary)}:/usr/local/bin:/usr/bin:/bin`,
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     NODE_PATH: taskRoot,
@@ -131,7 +137,7 @@ export async function startFunction(spec: FunctionSpec): Promise<RunningFunction
     current = facts;
     // Lambda caps the process at MemorySize; a heap limit of most of it approximates that.
     const heapMb = Math.floor(memoryMb * 0.9);
-    const proc = spawn(process.execPath, [`--max-old-space-size=${heapMb}`, BOOTSTRAP], {
+    const proc = spawn(nodeBinary, [`--max-old-space-size=${heapMb}`, BOOTSTRAP], {
       cwd: taskRoot,
       env: environment,
       stdio: ['ignore', 'pipe', 'pipe'],

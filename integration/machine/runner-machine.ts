@@ -6,8 +6,16 @@
  *   and in the process table (a `Runner.Worker` process while a job runs), and the SSM twin
  *   runs the real probe script against that;
  * - integration/chaos (in memory, virtual clock): the in-memory probe answers from it.
- * `probeAnswer()` is what the probe must print for this state: the real script is checked
- * against it, so the two worlds cannot drift apart.
+ * `probeAnswer()` is what the probe must print for this state: the real script
+ * (modules/probe/scripts/probe.sh) is checked against it in
+ * integration/test/agents/probe-model.test.ts, so the two worlds cannot drift apart.
+ *
+ * What the probe can tell, and so all this model holds (modules/probe/scripts/README.md):
+ * - busy: a Runner.Worker process exists (the Listener starts one per job; it lives until
+ *   the job, hooks included, is over);
+ * - idleSince: the end of the last Worker (its log's last write), else the Listener's start
+ *   (its log's name), else nothing;
+ * - to the second: file times and log names carry whole seconds, so the answer does too.
  */
 import { PROBE_ANSWER_VERSION, type ProbeAnswer } from '../../lambda/src/adapters/probe-answer';
 
@@ -57,7 +65,7 @@ export class RunnerMachine {
     return this.workerStartedAt !== undefined;
   }
 
-  /** What the probe must answer at world time `now`. */
+  /** What the probe must answer at world time `now` (without its free-text `detail`). */
   probeAnswer(now: number): ProbeAnswer {
     const idleSince = this.busy ? undefined : (this.lastWorkerEndedAt ?? this.listenerStartedAt);
     return {
@@ -65,8 +73,13 @@ export class RunnerMachine {
       version: PROBE_ANSWER_VERSION,
       busy: this.busy,
       workers: this.busy ? 1 : 0,
-      idleSince: idleSince === undefined ? null : new Date(idleSince).toISOString(),
-      now: new Date(now).toISOString(),
+      idleSince: idleSince === undefined ? null : isoSecond(idleSince),
+      now: isoSecond(now),
     };
   }
+}
+
+/** `2026-12-01T10:00:00Z`: the time to the whole second, as the probe prints it. */
+export function isoSecond(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }

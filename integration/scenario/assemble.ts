@@ -70,7 +70,8 @@ async function realWorld(config: ScenarioConfig): Promise<ScenarioWorld> {
   const app = config.app;
   if (!app) throw new ScenarioConfigError('SCENARIO_GITHUB=real needs SCENARIO_GITHUB_APP_ID and SCENARIO_GITHUB_APP_PRIVATE_KEY');
   if (!config.awsEndpointUrl) throw new ScenarioConfigError('AWS_ENDPOINT_URL is required: the instances are emulated (LocalStack or moto)');
-  if (!config.runnerDir || !config.hooksDir) throw new ScenarioConfigError('SCENARIO_RUNNER_DIR and SCENARIO_HOOKS_DIR are required with SCENARIO_RUNNERS=real');
+  if (!config.runnerDir) throw new ScenarioConfigError('SCENARIO_RUNNER_DIR is required with SCENARIO_RUNNERS=real');
+  if (config.hooks === 'env' && !config.hooksDir) throw new ScenarioConfigError('SCENARIO_HOOKS_DIR is required with SCENARIO_HOOKS=env');
   // The SDK clients read AWS_ENDPOINT_URL and the static credentials from the environment.
   const region = config.awsRegion;
   const octokit = await installationOctokit(config.apiUrl, app, config.owner, config.repo, config.scope);
@@ -83,7 +84,7 @@ async function realWorld(config: ScenarioConfig): Promise<ScenarioWorld> {
     instances: new Ec2Instances(new EC2Client({ region })),
     runners: new RealRunnerHost({
       runnerDir: config.runnerDir,
-      hooksDir: config.hooksDir,
+      hooks: config.hooks === 'installed' ? { from: 'runner-env-file' } : { from: 'dir', dir: config.hooksDir! },
       workDir: config.workDir,
       awsRegion: region,
       awsEndpointUrl: config.awsEndpointUrl,

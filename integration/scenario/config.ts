@@ -22,6 +22,12 @@ export interface ScenarioConfig {
   jobRef: string;
   jobDurationSeconds: number;
   runnerDir?: string;
+  /**
+   * How the real runners get the module's job hooks: `env` sets ACTIONS_RUNNER_HOOK_* to
+   * the scripts in `hooksDir`; `installed` means the module's user-data snippet already
+   * installed them and wrote them into `<runnerDir>/.env`, which actions/runner reads.
+   */
+  hooks: 'env' | 'installed';
   hooksDir?: string;
   workDir: string;
   terraformOutputs?: TerraformOutputs;
@@ -29,6 +35,11 @@ export interface ScenarioConfig {
   awsRegion: string;
   /** Upper bounds for the waits (seconds); the defaults suit the real world. */
   timeouts: ScenarioTimeouts;
+  /**
+   * The whole scenario's bound (seconds): every wait ends by then, so a slow run still
+   * writes its report and cleans up before its workflow step's timeout kills it.
+   */
+  deadlineSeconds: number;
 }
 
 export interface ScenarioTimeouts {
@@ -53,6 +64,11 @@ export class ScenarioConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+/** The real world's waits. Their sum (with the job's duration) is far above the deadline: each is a bound, not a plan. */
+export const REAL_TIMEOUTS: ScenarioTimeouts = { pickUp: 300, reclaim: 300, jobSlack: 300 };
+/** 20 minutes: a normal real run takes 10 to 15 (docs/e2e-in-a-fork.md). */
+export const REAL_DEADLINE_SECONDS = 1200;
 
 function pick<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const raw = env[name]?.trim() || fallback;
@@ -118,6 +134,7 @@ export function scenarioConfigFromEnv(env: Env = process.env): ScenarioConfig {
   const installation = env.SCENARIO_GITHUB_APP_INSTALLATION_ID?.trim();
   if (installation && !/^\d+$/.test(installation)) throw new ScenarioConfigError('SCENARIO_GITHUB_APP_INSTALLATION_ID must be a number or empty');
   const scope = pick(env, 'SCENARIO_RUNNER_SCOPE', ['repo', 'org'] as const, 'repo');
+  const hooks = pick(env, 'SCENARIO_HOOKS', ['env', 'installed'] as const, 'env');
   const label = env.SCENARIO_RUNNER_LABEL?.trim() || `reaper-scenario-${Date.now().toString(36)}`;
   return {
     github,
@@ -141,14 +158,16 @@ export function scenarioConfigFromEnv(env: Env = process.env): ScenarioConfig {
     environment: terraformOutputs?.environment ?? (env.SCENARIO_ENVIRONMENT?.trim() || label),
     jobWorkflow: env.SCENARIO_JOB_WORKFLOW?.trim() || 'e2e-job.yml',
     jobRef: env.SCENARIO_JOB_REF?.trim() || 'main',
-    jobDurationSeconds: seconds(env, 'SCENARIO_JOB_DURATION_SECONDS', real ? 180 : 10),
+    jobDurationSeconds: seconds(env, 'SCENARIO_JOB_DURATION_SECONDS', real ? 180 : 20),
+    hooks,
     ...(runners === 'real'
-      ? { runnerDir: required(env, 'SCENARIO_RUNNER_DIR'), hooksDir: required(env, 'SCENARIO_HOOKS_DIR') }
+      ? { runnerDir: required(env, 'SCENARIO_RUNNER_DIR'), ...(hooks === 'env' ? { hooksDir: required(env, 'SCENARIO_HOOKS_DIR') } : {}) }
       : {}),
     workDir: env.SCENARIO_WORK_DIR?.trim() || '.scenario',
     ...(terraformOutputs ? { terraformOutputs } : {}),
     ...(env.AWS_ENDPOINT_URL?.trim() ? { awsEndpointUrl: env.AWS_ENDPOINT_URL.trim() } : {}),
     awsRegion: env.AWS_REGION?.trim() || 'us-east-1',
-    timeouts: real ? { pickUp: 300, reclaim: 300, jobSlack: 300 } : { pickUp: 30, reclaim: 60, jobSlack: 30 },
+    timeouts: real ? REAL_TIMEOUTS : { pickUp: 30, reclaim: 60, jobSlack: 30 },
+    deadlineSeconds: seconds(env, 'SCENARIO_DEADLINE_SECONDS', real ? REAL_DEADLINE_SECONDS : 300),
   };
 }

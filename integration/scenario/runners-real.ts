@@ -6,7 +6,7 @@
  * or ACTIONS_* variables leak into them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLive } from './aws';
 import { startImdsStandIn, type ImdsStandIn } from './imds';
@@ -15,8 +15,14 @@ import type { Instances, RunnerHost, RunnerProcess } from './ports';
 export interface RealRunnerOptions {
   /** The unpacked actions/runner release (config.sh, run.sh, bin/). */
   runnerDir: string;
-  /** Holds job-started.sh and job-completed.sh. */
-  hooksDir: string;
+  /**
+   * Where the job hooks come from: `dir` holds job-started.sh and job-completed.sh, set as
+   * ACTIONS_RUNNER_HOOK_* in each runner's environment; `runner-env-file` means the
+   * module's user-data snippet installed them and named them in `<runnerDir>/.env`, which
+   * actions/runner's listener loads at start (src/Runner.Listener/Program.cs,
+   * LoadAndSetEnv, checked at v2.336.0), as on a real runner instance.
+   */
+  hooks: { from: 'dir'; dir: string } | { from: 'runner-env-file' };
   /** Scratch space: one runner copy per instance, and their logs under report/. */
   workDir: string;
   awsRegion: string;
@@ -60,7 +66,11 @@ export class RealRunnerHost implements RunnerHost {
   constructor(private readonly opts: RealRunnerOptions) {}
 
   async start(instanceId: string, encodedJitConfig: string): Promise<RunnerProcess> {
-    const { runnerDir, hooksDir, workDir, awsRegion, awsEndpointUrl } = this.opts;
+    const { runnerDir, hooks, workDir, awsRegion, awsEndpointUrl } = this.opts;
+    const hookEnv: Record<string, string> =
+      hooks.from === 'dir'
+        ? { ACTIONS_RUNNER_HOOK_JOB_STARTED: join(hooks.dir, 'job-started.sh'), ACTIONS_RUNNER_HOOK_JOB_COMPLETED: join(hooks.dir, 'job-completed.sh') }
+        : (checkInstalledHooks(runnerDir), {});
     const dir = join(workDir, 'runners', instanceId);
     const logDir = join(workDir, 'report');
     mkdirSync(join(workDir, 'runners'), { recursive: true });
@@ -74,8 +84,7 @@ export class RealRunnerHost implements RunnerHost {
       PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
       HOME: process.env.HOME ?? dir,
       LANG: process.env.LANG ?? 'C.UTF-8',
-      ACTIONS_RUNNER_HOOK_JOB_STARTED: join(hooksDir, 'job-started.sh'),
-      ACTIONS_RUNNER_HOOK_JOB_COMPLETED: join(hooksDir, 'job-completed.sh'),
+      ...hookEnv,
       RUNNER_REAPER_IMDS_ENDPOINT: imds.url,
       AWS_REGION: awsRegion,
       AWS_DEFAULT_REGION: awsRegion,
@@ -105,6 +114,32 @@ export class RealRunnerHost implements RunnerHost {
   async stopAll(): Promise<void> {
     await Promise.all(this.processes.map((p) => p.stop()));
   }
+}
+
+/**
+ * Fails before any runner starts when the user-data snippet did not leave both hooks in
+ * the runner's .env, installed and executable (each runner copy inherits that .env).
+ */
+export function checkInstalledHooks(runnerDir: string): { started: string; completed: string } {
+  const envFile = join(runnerDir, '.env');
+  if (!existsSync(envFile)) throw new Error(`SCENARIO_HOOKS=installed, but ${envFile} does not exist: run the module's user-data snippet first`);
+  const vars = new Map(
+    readFileSync(envFile, 'utf8')
+      .split('\n')
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)] as const)
+      .filter(([key]) => key.length > 0),
+  );
+  const hook = (name: string): string => {
+    const path = vars.get(name);
+    if (!path) throw new Error(`${envFile} does not set ${name}: the user-data snippet did not install the hooks`);
+    try {
+      accessSync(path, constants.X_OK);
+    } catch {
+      throw new Error(`${name}=${path} in ${envFile} is not an executable file`);
+    }
+    return path;
+  };
+  return { started: hook('ACTIONS_RUNNER_HOOK_JOB_STARTED'), completed: hook('ACTIONS_RUNNER_HOOK_JOB_COMPLETED') };
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

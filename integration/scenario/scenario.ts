@@ -28,6 +28,14 @@ export interface ScenarioOptions {
   log?: (line: string) => void;
   /** Poll interval for waits, ms (default 1,000). */
   pollMs?: number;
+  /**
+   * Bound of the whole scenario, seconds from its start (default: none). Every wait ends by
+   * then, whatever its own timeout, so a slow run fails with its own report and clean-up
+   * instead of being killed by the workflow step's timeout.
+   */
+  deadlineSeconds?: number;
+  /** Handed the report as soon as it exists; it fills in as the steps run (for a report on SIGTERM). */
+  onReport?: (report: ScenarioReport) => void;
 }
 
 export interface ScenarioStep {
@@ -57,7 +65,12 @@ class StepFailed extends Error {}
 export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): Promise<ScenarioReport> {
   const log = opts.log ?? (() => {});
   const pollMs = opts.pollMs ?? 1000;
+  const deadline: Deadline = { at: Date.now() + (opts.deadlineSeconds ?? 7 * 86_400) * 1000, seconds: opts.deadlineSeconds };
+  const waitFor = <T>(what: string, seconds: number, probe: () => Promise<T | undefined>) => waitWithin(what, seconds, pollMs, deadline, probe);
+  const waitUntil = (what: string, seconds: number, probe: () => Promise<boolean>) =>
+    waitWithin(what, seconds, pollMs, deadline, async () => ((await probe()) ? true : undefined)).then(() => undefined);
   const report: ScenarioReport = { ok: false, world: world.name, label: opts.label, startedAt: now(), runs: [], steps: [], cleanup: [] };
+  opts.onReport?.(report);
   const step = (name: string, ok: boolean, detail?: string) => {
     report.steps.push({ name, ok, at: now(), ...(detail ? { detail } : {}) });
     log(`${ok ? 'ok  ' : 'FAIL'} ${name}${detail ? ` (${detail})` : ''}`);
@@ -96,7 +109,7 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
       await world.instances.tag(instanceId, { [TAG.githubRunnerId]: String(runnerId) });
       created.processes.push(await world.runners.start(instanceId, encodedJitConfig));
     }
-    await waitUntil('both runners online', opts.timeouts.pickUp, pollMs, async () => {
+    await waitUntil('both runners online', opts.timeouts.pickUp, async () => {
       for (const runnerId of created.runners.values()) if ((await world.registry.getRunner(runnerId))?.status !== 'online') return false;
       return true;
     });
@@ -106,7 +119,7 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     const correlationId = `${opts.label}-${randomBytes(4).toString('hex')}`;
     created.job = await world.jobs.dispatch({ label: opts.label, durationSeconds: opts.jobDurationSeconds, correlationId });
     const job = created.job;
-    jobState = await waitFor('the job to be picked up', opts.timeouts.pickUp, pollMs, async () => {
+    jobState = await waitFor('the job to be picked up', opts.timeouts.pickUp, async () => {
       const s = await world.jobs.state(job);
       // GitHub may report the job in progress a moment before it names the runner.
       return s.status === 'queued' || !s.runnerName ? undefined : s;
@@ -117,18 +130,18 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     report.busyInstance = busy!;
     report.idleInstance = idle;
     const busyInstance = busy!;
-    const tagged = await waitFor(`${TAG.job} on the busy instance`, opts.timeouts.pickUp, pollMs, async () => (await world.instances.describe(busyInstance)).tags[TAG.job]);
+    const tagged = await waitFor(`${TAG.job} on the busy instance`, opts.timeouts.pickUp, async () => (await world.instances.describe(busyInstance)).tags[TAG.job]);
     step('the job-started hook tagged the busy instance', true, `${TAG.job}=${tagged}`);
 
     // 4. Scale-down until the idle instance is reclaimed.
     const confirmation = await world.functions.idleConfirmationSeconds();
-    const deadline = Date.now() + opts.timeouts.reclaim * 1000;
+    const reclaimBy = Math.min(Date.now() + opts.timeouts.reclaim * 1000, deadline.at);
     let scaleDownRuns = 0;
     for (;;) {
       await invoke('scale-down');
       scaleDownRuns++;
       if (!(await live(idle))) break;
-      if (Date.now() >= deadline) step('the idle instance is reclaimed in time', false, `still running after ${scaleDownRuns} scale-down runs`);
+      if (Date.now() >= reclaimBy) step('the idle instance is reclaimed in time', false, `still running after ${scaleDownRuns} scale-down runs${pastDeadline(deadline)}`);
       await sleep(Math.max(1, confirmation + 1) * 1000);
     }
     step('the idle instance was reclaimed after a confirming sighting', scaleDownRuns >= 2, `${scaleDownRuns} scale-down runs`);
@@ -144,21 +157,21 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     step('the busy instance lives through another round while its job runs', (await live(busyInstance)) && jobState.status === 'in_progress', describeJob(jobState));
 
     // 6. The job ends and succeeds; orphan-cleanup reclaims the instance afterwards.
-    jobState = await waitFor('the job to end', opts.jobDurationSeconds + opts.timeouts.jobSlack, pollMs, async () => {
+    jobState = await waitFor('the job to end', opts.jobDurationSeconds + opts.timeouts.jobSlack, async () => {
       const s = await world.jobs.state(job);
       return s.status === 'completed' ? s : undefined;
     });
     report.jobConclusion = jobState.status === 'completed' ? jobState.conclusion : undefined;
     step('the busy job succeeded', report.jobConclusion === 'success', `conclusion ${report.jobConclusion}`);
     step('the busy instance lived until its job ended', await live(busyInstance));
-    await waitUntil(`the job-completed hook to remove ${TAG.job}`, 60, pollMs, async () => !(TAG.job in (await world.instances.describe(busyInstance)).tags));
+    await waitUntil(`the job-completed hook to remove ${TAG.job}`, 60, async () => !(TAG.job in (await world.instances.describe(busyInstance)).tags));
     let orphanRuns = 0;
-    const orphanDeadline = Date.now() + opts.timeouts.reclaim * 1000;
+    const orphanBy = Math.min(Date.now() + opts.timeouts.reclaim * 1000, deadline.at);
     for (;;) {
       await invoke('orphan-cleanup');
       orphanRuns++;
       if (!(await live(busyInstance))) break;
-      if (Date.now() >= orphanDeadline) step('orphan-cleanup reclaims the busy instance in time', false, `still running after ${orphanRuns} orphan-cleanup runs`);
+      if (Date.now() >= orphanBy) step('orphan-cleanup reclaims the busy instance in time', false, `still running after ${orphanRuns} orphan-cleanup runs${pastDeadline(deadline)}`);
       await sleep(Math.max(1, confirmation + 1) * 1000);
     }
     step('orphan-cleanup reclaimed the busy instance after its job', true, `${orphanRuns} orphan-cleanup runs`);
@@ -201,18 +214,31 @@ async function cleanUp(
   });
 }
 
-async function waitFor<T>(what: string, seconds: number, pollMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + seconds * 1000;
+interface Deadline {
+  at: number;
+  seconds: number | undefined;
+}
+
+function pastDeadline(deadline: Deadline): string {
+  return Date.now() >= deadline.at ? `; the scenario's deadline of ${deadline.seconds} s (SCENARIO_DEADLINE_SECONDS) has passed` : '';
+}
+
+/** Waits for `probe` up to `seconds`, and never past the scenario's deadline. */
+async function waitWithin<T>(what: string, seconds: number, pollMs: number, deadline: Deadline, probe: () => Promise<T | undefined>): Promise<T> {
+  const own = Date.now() + seconds * 1000;
+  const end = Math.min(own, deadline.at);
   for (;;) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new StepFailed(`timed out after ${seconds} s waiting for ${what}`);
-    await sleep(pollMs);
+    if (Date.now() > end) {
+      throw new StepFailed(
+        own <= deadline.at
+          ? `timed out after ${seconds} s waiting for ${what}`
+          : `the scenario's deadline of ${deadline.seconds} s (SCENARIO_DEADLINE_SECONDS) passed while waiting for ${what}`,
+      );
+    }
+    await sleep(Math.max(0, Math.min(pollMs, end - Date.now() + 1)));
   }
-}
-
-async function waitUntil(what: string, seconds: number, pollMs: number, probe: () => Promise<boolean>): Promise<void> {
-  await waitFor(what, seconds, pollMs, async () => ((await probe()) ? true : undefined));
 }
 
 function describeJob(state: JobState): string {

@@ -7,7 +7,8 @@
  * own processes on real time, so the world runs on real time too (shortened by
  * configuration: jobs of seconds, idle confirmation of seconds, a schedule of seconds).
  */
-import type { LaunchSpec } from '../agents';
+import type { EvidenceSource } from '../../lambda/src/core/types';
+import { hookInstall, type LaunchSpec } from '../agents';
 import type { TwinOwner } from '../twin';
 
 export const DEMO_ORG = 'acme';
@@ -21,6 +22,25 @@ export interface FleetGroup {
   /** Shown in the timeline's lane labels. */
   kind: string;
   spec: LaunchSpec;
+}
+
+/**
+ * The label the demo's jobs ask for. Runners without it take no job: the instances whose
+ * evidence the reaper cannot use yet (probe only, none) stay idle, so a job never lands
+ * where nothing would protect it; they show how those instances are reclaimed.
+ * TODO(issue 8): once the reaper asks the probe (branches core + adapters merged), give
+ * the probe-only groups this label too, so the probe is what keeps their jobs alive.
+ */
+export const DEMO_JOB_LABEL = 'demo-jobs';
+
+/**
+ * The machine evidence an instance can give, as `JOB_EVIDENCE=auto` picks it: hooks where
+ * the proven install tagged its boot marker, else the probe where SSM reaches it, else none.
+ */
+export function machineEvidence(spec: Pick<LaunchSpec, 'hooks' | 'ssm' | 'register'>): EvidenceSource {
+  if (spec.register !== false && hookInstall(spec.hooks) === 'proven') return 'hooks';
+  if (spec.register !== false && spec.ssm) return 'probe';
+  return 'none';
 }
 
 export interface PlannedJob {
@@ -63,21 +83,39 @@ export interface DemoWorkload {
 
 const agentTiming = { pollIntervalMs: 500, hookDelayMs: 300 } as const;
 
-const reusable = (owner: TwinOwner, count: number): FleetGroup => ({
+const jobs = { labels: [DEMO_JOB_LABEL] };
+
+/** Reusable runners with proven hooks (the boot marker), SSM-managed too when `ssm`. */
+const reusable = (owner: TwinOwner, count: number, ssm = false): FleetGroup => ({
   kind: owner.type === 'Org' ? 'org' : 'repo',
-  spec: { owner, count, hooks: true, ...agentTiming },
+  spec: { owner, count, hooks: 'proven', ssm, ...jobs, ...agentTiming },
+});
+
+/**
+ * Reusable runners the probe can reach but whose hooks do not run: `overridden` (another
+ * module's .env lines replaced ours, no marker) or `none` (a prebuilt image).
+ */
+const probeOnly = (owner: TwinOwner, hooks: 'overridden' | 'none'): FleetGroup => ({
+  kind: `${owner.type === 'Org' ? 'org' : 'repo'}, hooks ${hooks}`,
+  spec: { owner, count: 1, hooks, ssm: true, ...agentTiming },
+});
+
+/** A reusable runner with no machine evidence at all (no hooks, no SSM agent). */
+const noEvidence = (owner: TwinOwner): FleetGroup => ({
+  kind: `${owner.type === 'Org' ? 'org' : 'repo'}, no hooks, no SSM`,
+  spec: { owner, count: 1, hooks: 'none', ssm: false, ...agentTiming },
 });
 
 /** An ephemeral JIT runner whose instance shuts itself down after its job (the usual setup). */
 const ephemeralSelfTerminating = (owner: TwinOwner, count: number): FleetGroup => ({
   kind: `${owner.type === 'Org' ? 'org' : 'repo'} ephemeral`,
-  spec: { owner, count, jit: true, hooks: true, onExit: 'terminate', ...agentTiming },
+  spec: { owner, count, jit: true, hooks: 'proven', onExit: 'terminate', ...jobs, ...agentTiming },
 });
 
 /** An ephemeral runner whose instance stays up after its job: orphan-cleanup's to find. */
 const ephemeralLeftBehind = (owner: TwinOwner): FleetGroup => ({
   kind: 'org ephemeral, stays up',
-  spec: { owner, count: 1, ephemeral: true, hooks: true, onExit: 'idle', ...agentTiming },
+  spec: { owner, count: 1, ephemeral: true, hooks: 'proven', onExit: 'idle', ...jobs, ...agentTiming },
 });
 
 /** An instance whose runner never registered (a failed boot). */
@@ -96,7 +134,8 @@ function wave(count: number, fromMs: number, toMs: number, durations: number[], 
 }
 
 /**
- * The README demo: 8 runners, a first wave that keeps them all busy, a quiet spell with a
+ * The README demo: 9 runners with mixed machine evidence (hooks, hooks and SSM, probe
+ * only, none), a first wave that keeps the job-taking ones busy, a quiet spell with a
  * trickle of short repo jobs (the reaper reclaims the idle runners, and meets the two
  * forced races), then a second wave bigger than what is left (scale-up launches ephemeral
  * runners), then quiet until everything is reclaimed. About 80 s.
@@ -105,8 +144,11 @@ export function fullWorkload(): DemoWorkload {
   return {
     name: 'full',
     fleet: [
-      reusable(ORG_OWNER, 3),
-      reusable(REPO_OWNER, 2),
+      reusable(ORG_OWNER, 2),
+      reusable(REPO_OWNER, 2, true),
+      probeOnly(ORG_OWNER, 'overridden'),
+      probeOnly(REPO_OWNER, 'none'),
+      noEvidence(ORG_OWNER),
       ephemeralSelfTerminating(ORG_OWNER, 1),
       ephemeralLeftBehind(ORG_OWNER),
       failedBoot(ORG_OWNER),
@@ -131,11 +173,11 @@ export function fullWorkload(): DemoWorkload {
   };
 }
 
-/** The test's size: 4 runners, 4 jobs, both races; well under a minute. */
+/** The test's size: 6 runners (hooks, hooks and SSM, probe only, none), 4 jobs, both races; well under a minute. */
 export function smallWorkload(): DemoWorkload {
   return {
     name: 'small',
-    fleet: [reusable(ORG_OWNER, 2), reusable(REPO_OWNER, 1), ephemeralLeftBehind(ORG_OWNER)],
+    fleet: [reusable(ORG_OWNER, 2), reusable(REPO_OWNER, 1, true), probeOnly(ORG_OWNER, 'overridden'), noEvidence(ORG_OWNER), ephemeralLeftBehind(ORG_OWNER)],
     jobs: wave(4, 500, 2_000, [3_000, 4_000], [DEMO_ORG, DEMO_REPO]),
     races: [
       { kind: 'after-get', durationMs: 4_000 },

@@ -20,15 +20,23 @@
  *
  * The Lambda processes run on real time, so the world defaults to a RealClock; the agents'
  * hook delay must stay below SETTLE_SECONDS for job evidence to land inside the settle.
+ *
+ * Machine evidence: every agent's machine is real (integration/machine/local-machine.ts),
+ * and the SSM twin (integration/ssm-twin) stands in front of moto for the functions
+ * (`AWS_ENDPOINT_URL_SSM`), with the probe document created in moto as the module creates
+ * it (`PROBE_DOCUMENT_NAME`). Launch with `ssm: true` for instances the probe can reach,
+ * `hooks: 'proven' | 'overridden' | 'none'` for the hook install.
  */
-import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTagsCommand, DescribeInstancesCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import type { SSMClient } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { RunSummary } from '../../lambda/src/observability/telemetry';
 import { RunnerFleet } from '../agents';
 import { startFunction, scheduledEvent, type InvokeResult, type RunningFunction } from '../lambda-runtime';
 import { OutcomeLedger, type JobRecord } from '../ledger';
+import { SsmTwin, probeDocumentContent } from '../ssm-twin';
 import { MOTO_REGION, MotoServer, motoEc2, motoEnv, motoSsm, putGitHubAppParameters } from '../moto';
 import {
   DEFAULT_PRIMARY_LIMIT,
@@ -58,7 +66,13 @@ export const FAST_REAPER_CONFIG: Readonly<Record<string, string>> = {
   JOB_EVIDENCE: 'hooks',
   MAX_JOB_DURATION_MINUTES: '60',
   DRY_RUN: 'false',
+  PROBE_TIMEOUT_SECONDS: '5',
 };
+
+/** The probe document's name in the world (`<environment>-runner-reaper-probe`). */
+export function probeDocumentName(environment: string): string {
+  return `${environment}-runner-reaper-probe`;
+}
 
 /** Agent settings that fit FAST_REAPER_CONFIG: hooks fire well inside the 2 s settle. */
 export const FAST_AGENT = { hookDelayMs: 300, pollIntervalMs: 200 } as const;
@@ -95,6 +109,8 @@ export interface LoggedOutcome {
   reason: string;
   action?: string;
   deregistered?: boolean;
+  /** The machine evidence that backed the decision (`hooks`, `probe`, `none`), when the function logs it. */
+  evidence?: string;
 }
 
 export interface ReaperRun {
@@ -120,6 +136,8 @@ export class LocalWorld {
   readonly ec2: EC2Client;
   readonly ssm: SSMClient;
   readonly twin: GitHubTwin;
+  /** SSM Run Command in front of moto: the functions' SSM endpoint, the probe's way to the machines. */
+  readonly ssmTwin: SsmTwin;
   /** The fleet of this round (a new one after each `reset`). */
   fleet: RunnerFleet;
   /** The org owner of this round (`my-org` first, a fresh `my-org-<n>` after each `reset`). */
@@ -140,12 +158,15 @@ export class LocalWorld {
     readonly scaleDown: RunningFunction,
     readonly orphanCleanup: RunningFunction,
     twin: GitHubTwin,
+    ssmTwin: SsmTwin,
+    private readonly machinesDir: string,
     private readonly fleetWatchIntervalMs: number,
     private readonly baseAccount: string,
     /** The configuration both functions got (before per-function overrides). */
     readonly functionEnv: Readonly<Record<string, string>>,
   ) {
     this.twin = twin;
+    this.ssmTwin = ssmTwin;
     this.ec2 = motoEc2(moto.url);
     this.ssm = motoSsm(moto.url);
     this.fleet = this.newFleet();
@@ -164,8 +185,11 @@ export class LocalWorld {
   async reset(): Promise<void> {
     await this.fleet.stop();
     for (const agent of this.fleet.agents.values()) if (agent.alive) agent.die();
+    await this.fleet.close();
+    this.ssmTwin.reset();
     await this.moto.reset();
     await this.storeAppParameters();
+    await this.createProbeDocument();
     const { twin } = this;
     twin.hooks.clear();
     twin.faults.clear();
@@ -197,6 +221,18 @@ export class LocalWorld {
     await putGitHubAppParameters(this.ssm, { appId: this.twin.appId, privateKeyBase64: this.twin.privateKeyBase64 });
   }
 
+  /** Creates the probe document in moto, as the module's Terraform does (again after a moto reset). */
+  async createProbeDocument(): Promise<void> {
+    await this.ssm.send(
+      new CreateDocumentCommand({
+        Name: probeDocumentName(this.environment),
+        DocumentType: 'Command',
+        DocumentFormat: 'JSON',
+        Content: JSON.stringify(probeDocumentContent()),
+      }),
+    );
+  }
+
   private newFleet(): RunnerFleet {
     return new RunnerFleet({
       dispatcher: this.twin.dispatcher,
@@ -205,6 +241,7 @@ export class LocalWorld {
       ledger: this.ledger,
       environment: this.environment,
       watchIntervalMs: this.fleetWatchIntervalMs,
+      machinesDir: this.machinesDir,
     });
   }
 
@@ -220,17 +257,29 @@ export class LocalWorld {
     const environment = opts.environment ?? 'gh-ci';
     const accounts = opts.accounts ?? ['my-org'];
 
-    const world = { twin: undefined as GitHubTwin | undefined, fns: [] as RunningFunction[] };
+    const world = { twin: undefined as GitHubTwin | undefined, ssmTwin: undefined as SsmTwin | undefined, fns: [] as RunningFunction[], machinesDir: '', built: undefined as LocalWorld | undefined };
     try {
       const ledger = new OutcomeLedger();
       const twin = new GitHubTwin({ ...(opts.twin ?? {}), clock, ledger });
       world.twin = twin;
       await twin.start();
+      world.machinesDir = mkdtempSync(join(tmpdir(), 'runner-reaper-machines-'));
+      // The SSM twin finds the machines in the world's current fleet (a new one each round).
+      const ssmTwin = new SsmTwin({
+        motoUrl: moto.url,
+        // Proxied calls take the functions' own way to moto (e.g. npm start's call counter).
+        ...(opts.config?.AWS_ENDPOINT_URL ? { proxyTo: opts.config.AWS_ENDPOINT_URL } : {}),
+        machines: { get: (id) => world.built?.fleet.machine(id), all: () => world.built?.fleet.machines.values() ?? [] },
+      });
+      world.ssmTwin = ssmTwin;
+      await ssmTwin.start();
       for (const account of accounts) twin.install(account);
       const names = await putGitHubAppParameters(motoSsm(moto.url), { appId: twin.appId, privateKeyBase64: twin.privateKeyBase64 });
 
       const functionEnv: Record<string, string> = {
         ...reaperAwsEnv(moto.url),
+        AWS_ENDPOINT_URL_SSM: ssmTwin.url,
+        PROBE_DOCUMENT_NAME: probeDocumentName(environment),
         ENVIRONMENT: environment,
         PARAMETER_GITHUB_APP_ID_NAME: names.appId,
         PARAMETER_GITHUB_APP_KEY_BASE64_NAME: names.keyBase64,
@@ -253,7 +302,7 @@ export class LocalWorld {
       world.fns.push(scaleDown);
       const orphanCleanup = await start('orphan-cleanup', ORPHAN_CLEANUP_ZIP, opts.orphanCleanup);
       world.fns.push(orphanCleanup);
-      return new LocalWorld(
+      const built = new LocalWorld(
         moto,
         ownsMoto,
         clock,
@@ -262,12 +311,20 @@ export class LocalWorld {
         scaleDown,
         orphanCleanup,
         twin,
+        ssmTwin,
+        world.machinesDir,
         opts.fleetWatchIntervalMs ?? 0,
         accounts[0] ?? 'my-org',
         functionEnv,
       );
+      world.built = built;
+      await built.createProbeDocument();
+      return built;
     } catch (error) {
       for (const fn of world.fns) await fn.stop().catch(() => undefined);
+      await world.built?.fleet.close().catch(() => undefined);
+      await world.ssmTwin?.stop().catch(() => undefined);
+      if (world.machinesDir) rmSync(world.machinesDir, { recursive: true, force: true });
       await world.twin?.stop().catch(() => undefined);
       if (ownsMoto) await moto.stop().catch(() => undefined);
       throw error;
@@ -314,6 +371,7 @@ export class LocalWorld {
         reason: l.reason as string,
         ...(typeof l.action === 'string' ? { action: l.action } : {}),
         ...(typeof l.deregistered === 'boolean' ? { deregistered: l.deregistered } : {}),
+        ...(typeof l.evidence === 'string' ? { evidence: l.evidence } : {}),
       }));
     return invocation.ok
       ? { invocation, summary: invocation.result as RunSummary, outcomes, died }
@@ -350,8 +408,10 @@ export class LocalWorld {
 
   /** Stops agents, functions and twin, and moto when the world started it. */
   async stop(): Promise<void> {
-    await this.fleet.stop();
+    await this.fleet.close();
     for (const fn of [this.scaleDown, this.orphanCleanup, ...this.extraFunctions]) await fn.stop().catch(() => undefined);
+    await this.ssmTwin.stop();
+    rmSync(this.machinesDir, { recursive: true, force: true });
     await this.twin.stop();
     if (this.ownsMoto) await this.moto.stop();
   }

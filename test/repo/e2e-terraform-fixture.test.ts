@@ -35,10 +35,10 @@ const fixture = readFileSync(join(repoRoot, '.github', 'e2e', 'terraform', 'main
 const scratch = mkdtempSync(join(tmpdir(), 'e2e-fixture-'));
 let cliConfig = '';
 
-/** The fixture, copied to `scratch` with its module source pointing back at this repository. */
+/** The fixture, copied to `scratch` with its module sources pointing back at this repository. */
 function writeFixture(text: string): void {
-  const moduleSource = relative(scratch, repoRoot);
-  writeFileSync(join(scratch, 'main.tf'), text.replace('source = "../../.."', `source = "${moduleSource}"`));
+  const repo = relative(scratch, repoRoot);
+  writeFileSync(join(scratch, 'main.tf'), text.replaceAll('source = "../../..', `source = "${repo}`));
 }
 
 beforeAll(async () => {

@@ -48,9 +48,17 @@ describe('e2e.yml', () => {
     }
   });
 
+  test('checks the schedules right after a passed scenario, before the clean-up', () => {
+    const scenarioIndex = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
+    const check = steps[scenarioIndex + 1] ?? '';
+    expect(check).toMatch(/^ {8}run: npx tsx integration\/scenario\/check-schedules\.ts$/m);
+    // Only after a passed scenario: a failed one may leave instances a scheduled run would act on.
+    expect(check).not.toMatch(/^ {8}if:/m);
+  });
+
   test('cleans up even when the scenario failed or was cancelled', () => {
     const scenarioIndex = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
-    const cleanup = steps.slice(scenarioIndex + 1);
+    const cleanup = steps.slice(scenarioIndex + 2);
     expect(cleanup.length).toBeGreaterThanOrEqual(3);
     for (const step of cleanup) expect(step).toMatch(/^ {8}if: \$\{\{ always\(\)/m);
     const cleanupText = cleanup.join('\n');
@@ -120,11 +128,100 @@ describe('releases', () => {
     expect(manifest['.']).toBe(pkg.version);
   });
 
+  test('no version is pinned: release-please would propose a pinned version again after releasing it', () => {
+    const raw = read('release-please-config.json');
+    expect(raw).not.toContain('release-as');
+    expect(read('CONTRIBUTING.md')).not.toMatch(/"release-as": "\d/);
+  });
+
+  test('CHANGELOG.md leaves the version headings to release-please', () => {
+    const changelog = read('CHANGELOG.md');
+    // release-please inserts a release before the first line matching its version header
+    // regex (\n###? v?[0-9[], src/updaters/changelog.ts): an "## [Unreleased]" heading would
+    // match and be left under the new release; a heading above the manifest's version
+    // would be a release written by hand, and a duplicate of release-please's own.
+    expect(changelog).not.toMatch(/^##+ \[?unreleased/im);
+    const versions = [...changelog.matchAll(/^##+ \[?v?(\d+)\.(\d+)\.(\d+)/gm)].map((m) => m.slice(1, 4).map(Number));
+    expect(versions.length).toBeGreaterThan(0);
+    const [major, minor, patch] = manifest['.']!.split('.').map(Number) as [number, number, number];
+    for (const [a = 0, b = 0, c = 0] of versions) {
+      expect(a * 1e6 + b * 1e3 + c).toBeLessThanOrEqual(major * 1e6 + minor * 1e3 + patch);
+    }
+  });
+
   test('release.yml reads that configuration and attaches the zips with SHA256SUMS', () => {
     expect(workflow).toContain('config-file: release-please-config.json');
     expect(workflow).toContain('manifest-file: .release-please-manifest.json');
     expect(workflow).toContain("if: ${{ needs.release-please.outputs.release_created == 'true' }}");
     expect(workflow).toContain('.github/scripts/release-checksums.sh lambda/dist');
     expect(workflow).toMatch(/gh release upload "\$TAG" lambda\/dist\/\*\.zip lambda\/dist\/SHA256SUMS/);
+  });
+});
+
+describe('e2e.yml bounds: a slow run ends with its own report and clean-up', () => {
+  const text = read('.github/workflows/e2e.yml');
+  const job = [...jobBlocks(text).values()][0] ?? '';
+  const steps = stepBlocks(job);
+  const minutes = (block: string): number | undefined => {
+    const m = /^ {8}timeout-minutes: (\d+)$/m.exec(block);
+    return m ? Number(m[1]) : undefined;
+  };
+
+  test('every step has its own timeout, and the job allows all of them', () => {
+    expect(steps.filter((step) => minutes(step) === undefined).map((step) => step.split('\n')[0])).toEqual([]);
+    const total = steps.reduce((sum, step) => sum + (minutes(step) ?? 0), 0);
+    const jobMinutes = Number(/^ {4}timeout-minutes: (\d+)$/m.exec(job)?.[1]);
+    expect(jobMinutes).toBeGreaterThanOrEqual(total);
+  });
+
+  test("the scenario's deadline leaves five minutes of its step for its clean-up", () => {
+    const deadline = Number(/^ {6}SCENARIO_DEADLINE_SECONDS: "(\d+)"$/m.exec(job)?.[1]);
+    expect(deadline).toBeGreaterThan(0);
+    const scenarioStep = steps.find((step) => step.includes('integration/scenario/run.ts')) ?? '';
+    expect((minutes(scenarioStep) ?? 0) * 60).toBeGreaterThanOrEqual(deadline + 300);
+  });
+
+  test('the secrets are checked first, so a pull request from a fork fails there', () => {
+    expect(steps[0]).toMatch(/^ {6}- name: Check the secrets$/m);
+  });
+
+  test("the runners get their hooks from the module's user-data snippet, installed before the scenario", () => {
+    expect(job).toMatch(/^ {6}SCENARIO_HOOKS: installed$/m);
+    const install = steps.findIndex((step) => step.includes('.github/scripts/e2e-install-hooks.sh "$SCENARIO_TERRAFORM_OUTPUTS"'));
+    const apply = steps.findIndex((step) => step.includes('e2e-terraform.sh apply'));
+    const scenario = steps.findIndex((step) => step.includes('integration/scenario/run.ts'));
+    expect(apply).toBeGreaterThanOrEqual(0);
+    expect(install).toBeGreaterThan(apply);
+    expect(scenario).toBeGreaterThan(install);
+  });
+});
+
+describe('actions/create-github-app-token', () => {
+  test.each(listWorkflowFiles())('%s passes client-id, not the deprecated app-id', (file) => {
+    const text = read(file);
+    for (const step of text.split(/\n(?= +- )/).filter((s) => s.includes('actions/create-github-app-token@'))) {
+      expect(step).not.toMatch(/^\s+app-id:/m);
+      expect(step).toMatch(/^\s+client-id: /m);
+    }
+  });
+});
+
+describe('the e2e Terraform fixture', () => {
+  const fixture = read('.github/e2e/terraform/main.tf');
+
+  test('its schedules never fire during a run: a cron whose only date is in the past, never rate()', () => {
+    const schedules = [...fixture.matchAll(/^\s*(\w+_schedule_expression)\s*=\s*"([^"]+)"/gm)].map((m) => [m[1] ?? '', m[2] ?? ''] as const);
+    expect(schedules.map(([name]) => name).sort()).toEqual(['orphan_cleanup_schedule_expression', 'scale_down_schedule_expression']);
+    for (const [, expression] of schedules) {
+      // LocalStack 4.14.0 turns rate(N days) into a cron at 00:00 UTC (services/events/scheduler.py).
+      const year = /^cron\(\d+ \d+ \d+ \d+ \? (\d{4})\)$/.exec(expression)?.[1];
+      expect(year).toBeDefined();
+      expect(Number(year)).toBeLessThan(new Date().getUTCFullYear());
+    }
+  });
+
+  test("outputs the hooks' user-data snippet, writing the unpacked runner's .env", () => {
+    expect(fixture).toMatch(/output "runner_hooks_user_data"/);
+    expect(fixture).toContain('runner_env_file = "${var.runner_dir}/.env"');
   });
 });

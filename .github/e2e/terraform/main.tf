@@ -45,6 +45,18 @@ variable "aws_region" {
   default = "us-east-1"
 }
 
+variable "runner_dir" {
+  description = "Where the workflow unpacked actions/runner; the hooks' user-data snippet writes its .env, which each runner copy inherits."
+  type        = string
+  default     = "/opt/actions-runner"
+}
+
+variable "hooks_install_dir" {
+  description = "Where the hooks' user-data snippet installs the hook scripts on the workflow's machine."
+  type        = string
+  default     = "/opt/runner-reaper"
+}
+
 provider "aws" {
   region                      = var.aws_region
   skip_credentials_validation = true
@@ -98,10 +110,13 @@ module "reaper" {
     installation_id_parameter = one(aws_ssm_parameter.app_installation_id[*].name)
   }
 
-  # The scenario invokes the functions itself, at the moments its steps need; the
-  # schedules must not race it, so they fire only a day after the run started.
-  scale_down_schedule_expression     = "rate(1 day)"
-  orphan_cleanup_schedule_expression = "rate(1 day)"
+  # The scenario invokes the functions itself, at the moments its steps need: the
+  # schedules must never fire while it runs. Not `rate(1 day)`: LocalStack 4.14.0 turns
+  # that into the cron `0 0 */1 * *` (services/events/scheduler.py), which fires at 00:00
+  # UTC, in the middle of a run that spans midnight. A cron whose only date lies in the
+  # past (1 January 1970) never fires: its scheduler's crontab 1.0.5 finds no next time.
+  scale_down_schedule_expression     = "cron(0 0 1 1 ? 1970)"
+  orphan_cleanup_schedule_expression = "cron(0 0 1 1 ? 1970)"
 
   # LocalStack instances are launched by the scenario seconds before the first run.
   minimum_running_time_in_minutes = 0
@@ -110,6 +125,22 @@ module "reaper" {
   max_job_duration_minutes        = 20
   job_evidence                    = "hooks"
   log_retention_in_days           = 1
+}
+
+# The job hooks exactly as a runner instance gets them: the module's user-data snippet
+# (modules/runner-hooks, the same template as the root module's runner_hooks.user_data),
+# with paths on the workflow's machine. The workflow runs it before the scenario, which
+# then starts its runners with the hooks from the runner's .env only.
+module "runner_hooks" {
+  source = "../../../modules/runner-hooks"
+
+  environment     = var.environment
+  install_dir     = var.hooks_install_dir
+  runner_env_file = "${var.runner_dir}/.env"
+}
+
+output "runner_hooks_user_data" {
+  value = module.runner_hooks.user_data
 }
 
 output "environment" {

@@ -3,9 +3,13 @@
  * runs against GitHub, LocalStack and real runners, here against the twin, moto, simulated
  * agents and the built zips run as Lambda-like processes.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MotoServer } from '../../moto';
+import { checkInstalledHooks } from '../../scenario/runners-real';
 import { assembleWorld } from '../../scenario/assemble';
-import { ScenarioConfigError, scenarioConfigFromEnv, type ScenarioConfig } from '../../scenario/config';
+import { REAL_DEADLINE_SECONDS, REAL_TIMEOUTS, ScenarioConfigError, scenarioConfigFromEnv, type ScenarioConfig } from '../../scenario/config';
 import { runScenario, type ScenarioReport } from '../../scenario/scenario';
 
 jest.setTimeout(120_000);
@@ -26,7 +30,7 @@ function twinConfig(extra: Record<string, string> = {}): ScenarioConfig {
     SCENARIO_RUNNER_SCOPE: 'repo',
     SCENARIO_RUNNER_LABEL: 'reaper-e2e-local-1',
     SCENARIO_ENVIRONMENT: 'reaper-e2e-local-1',
-    SCENARIO_JOB_DURATION_SECONDS: '9',
+    SCENARIO_JOB_DURATION_SECONDS: '15',
     ...extra,
   });
 }
@@ -39,6 +43,7 @@ async function run(config: ScenarioConfig, reaperConfig?: Record<string, string>
       environment: config.environment,
       jobDurationSeconds: config.jobDurationSeconds,
       timeouts: config.timeouts,
+      deadlineSeconds: config.deadlineSeconds,
       pollMs: 100,
     });
   } finally {
@@ -93,4 +98,76 @@ it('refuses worlds that cannot exist, naming the variable', () => {
   expect(() => twinConfig({ SCENARIO_LAMBDA: 'invoke' })).toThrow(/SCENARIO_TERRAFORM_OUTPUTS/);
   expect(() => scenarioConfigFromEnv({ SCENARIO_GITHUB: 'real', SCENARIO_RUNNERS: 'real' })).toThrow(/SCENARIO_GITHUB_APP_ID is required/);
   expect(() => twinConfig({ SCENARIO_JOB_DURATION_SECONDS: 'long' })).toThrow(/SCENARIO_JOB_DURATION_SECONDS/);
+});
+
+it('ends at its deadline with its own report and clean-up, whatever the waits allow', async () => {
+  // Generous waits, a short deadline: the run must stop at the deadline, not at the waits.
+  const config = {
+    ...twinConfig({ SCENARIO_RUNNER_LABEL: 'reaper-e2e-local-4', SCENARIO_ENVIRONMENT: 'reaper-e2e-local-4', SCENARIO_DEADLINE_SECONDS: '8' }),
+    timeouts: { pickUp: 60, reclaim: 600, jobSlack: 60 },
+  };
+  expect(config.deadlineSeconds).toBe(8);
+  const report = await run(config, { DRY_RUN: 'true' });
+  expect(report.ok).toBe(false);
+  expect(report.error).toMatch(/the idle instance is reclaimed in time: still running after \d+ scale-down runs; the scenario's deadline of 8 s \(SCENARIO_DEADLINE_SECONDS\) has passed/);
+  expect(report.cleanup).toEqual(expect.arrayContaining(['terminate the instances: done', 'cancel the job: done']));
+});
+
+describe('the real world\'s bounds', () => {
+  const real = (extra: Record<string, string> = {}) =>
+    scenarioConfigFromEnv({
+      SCENARIO_GITHUB: 'real',
+      SCENARIO_GITHUB_APP_ID: '1',
+      SCENARIO_GITHUB_APP_PRIVATE_KEY: 'pem',
+      SCENARIO_GITHUB_OWNER: 'o',
+      SCENARIO_GITHUB_REPO: 'r',
+      SCENARIO_RUNNER_DIR: '/tmp/runner',
+      SCENARIO_HOOKS_DIR: '/tmp/hooks',
+      ...extra,
+    });
+
+  test('the deadline is shorter than the sum of the waits it bounds', () => {
+    const config = real();
+    expect(config.deadlineSeconds).toBe(REAL_DEADLINE_SECONDS);
+    const worstCase = 3 * REAL_TIMEOUTS.pickUp + 2 * REAL_TIMEOUTS.reclaim + config.jobDurationSeconds + REAL_TIMEOUTS.jobSlack + 60;
+    expect(worstCase).toBeGreaterThan(config.deadlineSeconds);
+    expect(real({ SCENARIO_DEADLINE_SECONDS: '900' }).deadlineSeconds).toBe(900);
+    expect(() => real({ SCENARIO_DEADLINE_SECONDS: 'soon' })).toThrow(/SCENARIO_DEADLINE_SECONDS/);
+  });
+
+  test('SCENARIO_HOOKS=installed needs no hooks directory; env (the default) does', () => {
+    expect(real({ SCENARIO_HOOKS: 'installed', SCENARIO_HOOKS_DIR: '' })).toMatchObject({ hooks: 'installed' });
+    expect(real().hooks).toBe('env');
+    expect(() => real({ SCENARIO_HOOKS_DIR: '' })).toThrow(/SCENARIO_HOOKS_DIR is required/);
+    expect(() => real({ SCENARIO_HOOKS: 'baked' })).toThrow(/SCENARIO_HOOKS="baked": expected one of env, installed/);
+  });
+});
+
+describe('hooks installed by the user-data snippet (SCENARIO_HOOKS=installed)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-dir-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const script = (name: string, mode: number) => {
+    const path = join(dir, name);
+    writeFileSync(path, '#!/bin/sh\nexit 0\n');
+    chmodSync(path, mode);
+    return path;
+  };
+
+  test('reads both hooks from the runner\'s .env, as actions/runner does', () => {
+    const started = script('job-started.sh', 0o755);
+    const completed = script('job-completed.sh', 0o755);
+    writeFileSync(join(dir, '.env'), `LANG=C.UTF-8\nACTIONS_RUNNER_HOOK_JOB_STARTED=${started}\nACTIONS_RUNNER_HOOK_JOB_COMPLETED=${completed}\n`);
+    expect(checkInstalledHooks(dir)).toEqual({ started, completed });
+  });
+
+  test('refuses a runner whose .env lacks a hook or names a file that cannot run', () => {
+    const started = script('job-started.sh', 0o755);
+    writeFileSync(join(dir, '.env'), `ACTIONS_RUNNER_HOOK_JOB_STARTED=${started}\n`);
+    expect(() => checkInstalledHooks(dir)).toThrow(/does not set ACTIONS_RUNNER_HOOK_JOB_COMPLETED/);
+    const completed = script('job-completed.sh', 0o644);
+    writeFileSync(join(dir, '.env'), `ACTIONS_RUNNER_HOOK_JOB_STARTED=${started}\nACTIONS_RUNNER_HOOK_JOB_COMPLETED=${completed}\n`);
+    expect(() => checkInstalledHooks(dir)).toThrow(/is not an executable file/);
+    rmSync(join(dir, '.env'));
+    expect(() => checkInstalledHooks(dir)).toThrow(/run the module's user-data snippet first/);
+  });
 });

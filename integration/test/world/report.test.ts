@@ -16,6 +16,7 @@ function sampleTimeline(): Timeline {
   const lane = (instanceId: string, state: 'idle' | 'busy' | 'draining' | 'unregistered' | 'terminated', deregistered = false) => ({
     instanceId,
     kind: instanceId === 'i-b' ? 'repo <web> & co' : 'org',
+    evidence: instanceId === 'i-b' ? 'probe' : 'hooks',
     state,
     deregistered,
   });
@@ -64,6 +65,12 @@ describe('renderTimelineSvg', () => {
 
   it('draws one lane per instance, a legend with every state and a time axis', () => {
     expect(svg.match(/<g class="lane"/g)).toHaveLength(2);
+    // Each lane shows its instance's machine evidence, and the legend explains the badges.
+    expect([...svg.matchAll(/<g class="lane" data-instance-id="([^"]+)">[^]*?data-evidence="(\w+)"/g)].map((m) => [m[1], m[2]])).toEqual([
+      ['i-a', 'hooks'],
+      ['i-b', 'probe'],
+    ]);
+    expect(svg).toContain('class="legend-evidence"');
     expect(svg).toContain('data-instance-id="i-a"');
     for (const colour of Object.values(STATE_COLOURS)) expect(svg).toContain(`fill="${colour}"`);
     for (const label of ['idle', 'busy (job running)', 'draining (deregistered)', 'terminated']) expect(svg).toContain(`>${label}</text>`);
@@ -118,6 +125,10 @@ describe('buildReport', () => {
     githubCalls: { 'GET /orgs/{org}/actions/runners': 4, 'DELETE /orgs/{org}/actions/runners/{runner_id}': 2 },
     awsCalls: { 'ec2:DescribeInstances': 5, 'ec2:TerminateInstances': 1 },
     reclaimed: { scaleDown: ['i-a'], orphanCleanup: [] },
+    evidence: [
+      { instanceId: 'i-a', kind: 'org', evidence: 'hooks', usedByReaper: ['hooks'], jobsRun: 0 },
+      { instanceId: 'i-b', kind: 'repo <web> & co', evidence: 'probe', usedByReaper: [], jobsRun: 1 },
+    ],
     failures: [],
     interrupted: false,
   });
@@ -131,7 +142,15 @@ describe('buildReport', () => {
     expect(r.racesCaught).toEqual({ 'race-job-evidence-after-delete': 1 });
     expect(r.githubCalls.total).toBe(6);
     expect(r.awsCalls.total).toBe(6);
+    expect(r.evidence.counts).toEqual({ hooks: 1, probe: 1, none: 0 });
+    expect(r.evidence.instances.map((i) => [i.instanceId, i.evidence, i.end])).toEqual([
+      ['i-a', 'hooks', 'reclaimed by scale-down'],
+      ['i-b', 'probe', 'still running'],
+    ]);
     const text = formatReport(r, 'reports/timeline.svg');
+    expect(text).toContain('hooks / probe / none           1 / 1 / 0');
+    expect(text).toMatch(/i-a\s+hooks\s+org\s+0 job\(s\), reclaimed by scale-down; reaper used hooks/);
+    expect(text).toMatch(/i-b\s+probe\s+repo <web> & co\s+1 job\(s\), still running\n/);
     expect(text).toContain('completed                      3 of 3');
     expect(text).toContain('Timeline: reports/timeline.svg');
     expect(text).toContain('OK:');

@@ -72,6 +72,23 @@ it('counts the reaper calls by GitHub endpoint and AWS action', () => {
   expect(awsCalls.total).toBe(Object.values(awsCalls.byAction).reduce((a, b) => a + b, 0));
 });
 
+it('shows each instance\'s machine evidence: a mix of hooks, probe and none, in the report and on the timeline', () => {
+  const { evidence } = outcome.report;
+  expect(evidence.counts.hooks).toBeGreaterThanOrEqual(3);
+  expect(evidence.counts.probe).toBeGreaterThanOrEqual(1);
+  expect(evidence.counts.none).toBeGreaterThanOrEqual(1);
+  expect(evidence.instances).toHaveLength(outcome.report.runners.launched);
+  // Probe-only instances take no job until the reaper asks the probe (issue 8); they are reclaimed.
+  const probed = evidence.instances.filter((i) => i.evidence === 'probe');
+  expect(probed.every((i) => i.end.startsWith('reclaimed by'))).toBe(true);
+  const badges = new Map([...svgOnDisk.matchAll(/<g class="lane" data-instance-id="([^"]+)">[^]*?data-evidence="(\w+)"/g)].map((m) => [m[1], m[2]]));
+  for (const i of evidence.instances) expect([i.instanceId, badges.get(i.instanceId)]).toEqual([i.instanceId, i.evidence]);
+  const report = printed[printed.length - 1]!;
+  expect(report).toContain('Machine evidence');
+  expect(report).toContain(`hooks / probe / none           ${evidence.counts.hooks} / ${evidence.counts.probe} / ${evidence.counts.none}`);
+  expect(printed.some((l) => /launched \d+ runners \(machine evidence: \d+ hooks, \d+ probe, \d+ none\)/.test(l))).toBe(true);
+});
+
 it('writes a well-formed SVG timeline with a lane per runner and a legend', () => {
   expect(svgOnDisk).toBe(outcome.svg);
   expect(xmlProblems(svgOnDisk)).toEqual([]);

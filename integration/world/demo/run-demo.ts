@@ -6,11 +6,12 @@
  */
 import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { TAG } from '../../../lambda/src/core/tags';
+import type { EvidenceSource } from '../../../lambda/src/core/types';
 import { MotoServer } from '../../moto';
 import { ROUTES, type DispatcherSwitches, type HookRequest, type TwinOwner } from '../../twin';
 import type { LedgerSummary } from '../../ledger';
 import { LocalWorld, type ReaperRun } from '../world';
-import { type DemoWorkload, type PlannedRace } from '../workload';
+import { DEMO_JOB_LABEL, machineEvidence, type DemoWorkload, type PlannedRace } from '../workload';
 import { TimelineRecorder, type LaneSample, type LaneState, type Timeline } from '../report/timeline';
 import { AwsCallCounter } from '../../moto/aws-call-counter';
 
@@ -81,8 +82,21 @@ export interface DemoResult {
   awsCalls: Record<string, number>;
   /** Instances terminated by the reaper, by function. */
   reclaimed: { scaleDown: string[]; orphanCleanup: string[] };
+  /** Per instance: the machine evidence it can give, and what the reaper's decisions said they used. */
+  evidence: InstanceEvidence[];
   failures: string[];
   interrupted: boolean;
+}
+
+export interface InstanceEvidence {
+  instanceId: string;
+  kind: string;
+  /** What the instance can prove (`JOB_EVIDENCE=auto`'s pick): hooks, probe, none. */
+  evidence: EvidenceSource;
+  /** The evidence named by the reaper's decision lines about it (empty until the functions log it). */
+  usedByReaper: string[];
+  /** Jobs its runner completed. */
+  jobsRun: number;
 }
 
 const SAMPLE_EVERY_MS = 250;
@@ -122,23 +136,28 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const startedAt = Date.now();
     const kinds = new Map<string, string>();
+    const evidence = new Map<string, EvidenceSource>();
     for (const group of workload.fleet) {
       const launched = await world.fleet.launch(group.spec);
-      for (const l of launched) kinds.set(l.instanceId, group.kind);
+      for (const l of launched) {
+        kinds.set(l.instanceId, group.kind);
+        evidence.set(l.instanceId, machineEvidence(group.spec));
+      }
     }
-    say(`launched ${kinds.size} runners; ${workload.jobs.length} jobs arrive over ${Math.round(lastJobAt(workload) / 1000)} s`);
+    const mix = (['hooks', 'probe', 'none'] as const).map((e) => `${[...evidence.values()].filter((v) => v === e).length} ${e}`).join(', ');
+    say(`launched ${kinds.size} runners (machine evidence: ${mix}); ${workload.jobs.length} jobs arrive over ${Math.round(lastJobAt(workload) / 1000)} s`);
 
     const recorder = new TimelineRecorder(startedAt);
     const races = armRaces(world, workload.races, say, startedAt, recorder);
     const runs: RunRecord[] = [];
     const jobs = scheduleJobs(world, workload, startedAt, stopping.signal);
-    const scaleUp = scaleUpLoop(world, workload, kinds, stopping.signal, say, startedAt);
+    const scaleUp = scaleUpLoop(world, workload, kinds, evidence, stopping.signal, say, startedAt);
 
     // On Ctrl-C moto may die first (same process group): readings then fail quietly.
     let lastSamples: LaneSample[] = [];
     const sample = async (): Promise<LaneSample[]> => {
       try {
-        lastSamples = await sampleLanes(world, kinds);
+        lastSamples = await sampleLanes(world, kinds, evidence);
         recorder.observe(lastSamples, Date.now());
       } catch (error) {
         if (!stopping.signal.aborted) throw error;
@@ -212,7 +231,7 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
 
     const ledger = world.ledger.summary(endedAt);
     if (ledger.jobs.pending > 0 && !interrupted) failures.push(`${ledger.jobs.pending} jobs never ran`);
-    const stillRunning = interrupted ? [] : (await sampleLanes(world, kinds)).filter((s) => s.state !== 'terminated');
+    const stillRunning = interrupted ? [] : (await sampleLanes(world, kinds, evidence)).filter((s) => s.state !== 'terminated');
     if (stillRunning.length > 0 && !interrupted) {
       failures.push(`${stillRunning.length} runners never reclaimed: ${stillRunning.map((s) => `${s.instanceId} (${s.state})`).join(', ')}`);
     }
@@ -232,11 +251,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       runs,
       races: races.filter((r) => r.jobId).map((r) => ({ ...r, fate: world.ledger.getJob(r.jobId)?.fate ?? 'unknown' })),
       githubCalls: world.twin.log.counts(),
-      awsCalls: counter.byAction(),
+      awsCalls: withServedSsmCalls(counter.byAction(), world),
       reclaimed: {
         scaleDown: terminatedBy(runs, 'scale-down'),
         orphanCleanup: terminatedBy(runs, 'orphan-cleanup'),
       },
+      evidence: [...kinds.keys()].map((instanceId) => ({
+        instanceId,
+        kind: kinds.get(instanceId) ?? '',
+        evidence: evidence.get(instanceId) ?? 'none',
+        usedByReaper: [...new Set(runs.flatMap((r) => r.run.outcomes.filter((o) => o.instanceId === instanceId && o.evidence).map((o) => o.evidence!)))],
+        jobsRun: world.fleet.agent(instanceId)?.jobsRun ?? 0,
+      })),
       failures,
       interrupted,
     };
@@ -252,7 +278,7 @@ function scheduleJobs(world: LocalWorld, workload: DemoWorkload, startedAt: numb
   let enqueued = 0;
   const timers = workload.jobs.map((job) =>
     setTimeout(() => {
-      world.twin.dispatcher.enqueue({ owner: job.owner, durationMs: job.durationMs, labels: ['self-hosted'] });
+      world.twin.dispatcher.enqueue({ owner: job.owner, durationMs: job.durationMs, labels: ['self-hosted', DEMO_JOB_LABEL] });
       enqueued++;
     }, Math.max(0, job.atMs - (Date.now() - startedAt))),
   );
@@ -268,6 +294,7 @@ async function scaleUpLoop(
   world: LocalWorld,
   workload: DemoWorkload,
   kinds: Map<string, string>,
+  evidence: Map<string, EvidenceSource>,
   signal: AbortSignal,
   say: (line: string) => void,
   startedAt: number,
@@ -280,14 +307,16 @@ async function scaleUpLoop(
       if (servedJobs.has(job.id) || now - job.queuedAt < workload.schedule.scaleUpAfterMs || signal.aborted) continue;
       servedJobs.add(job.id);
       const owner: TwinOwner = job.owner?.includes('/') ? { type: 'Repo', owner: job.owner } : { type: 'Org', owner: job.owner ?? 'acme' };
+      const spec = { owner, jit: true, hooks: 'proven', labels: [DEMO_JOB_LABEL], onExit: 'terminate', hookDelayMs: 300, pollIntervalMs: 500 } as const;
       const [launched] = await world.fleet
-        .launch({ owner, jit: true, hooks: true, onExit: 'terminate', hookDelayMs: 300, pollIntervalMs: 500 })
+        .launch({ ...spec, labels: [...spec.labels] })
         .catch((error: unknown) => {
           if (!signal.aborted) say(`scale-up failed for ${job.id}: ${String(error)}`);
           return [];
         });
       if (launched) {
         kinds.set(launched.instanceId, `${owner.type === 'Org' ? 'org' : 'repo'} ephemeral (scale-up)`);
+        evidence.set(launched.instanceId, machineEvidence(spec));
         say(`${secs(now - startedAt).padStart(6)}  scale-up        launched ${launched.instanceId} for queued ${job.id}`);
       }
     }
@@ -312,7 +341,11 @@ function armRaces(
     if (req.route !== ROUTES.orgRunner && req.route !== ROUTES.repoRunner) return false;
     const runner = dispatcher.runnerById(Number(req.params.runner_id));
     if (!runner || runner.deleted || runner.consumed || runner.ephemeral || !runner.instanceId) return false;
-    return world.fleet.agent(runner.instanceId)?.state === 'idle' && !records.some((r) => r.instanceId === runner.instanceId);
+    const agent = world.fleet.agent(runner.instanceId);
+    // A race is forced only where the reaper has evidence it uses today: proven hooks.
+    // TODO(issue 8): also on probe-only instances once the reaper asks the probe.
+    if (!agent?.machine.hooksRun) return false;
+    return agent.state === 'idle' && !records.some((r) => r.instanceId === runner.instanceId);
   };
   planned.forEach((race, i) => {
     const record: RaceRecord = { kind: race.kind, jobId: '', instanceId: '', at: 0, keptFor: [] };
@@ -354,8 +387,18 @@ async function hasJobTag(world: LocalWorld, instanceId: string): Promise<boolean
   return !!view?.tags[TAG.job];
 }
 
+/**
+ * AWS calls per action: the counter's (the functions' calls to moto, proxied SSM calls
+ * included) plus the Run Command calls the SSM twin served itself.
+ */
+function withServedSsmCalls(counted: Record<string, number>, world: LocalWorld): Record<string, number> {
+  const out = { ...counted };
+  for (const e of world.ssmTwin.log) if (e.served) out[`ssm:${e.operation}`] = (out[`ssm:${e.operation}`] ?? 0) + 1;
+  return out;
+}
+
 /** Every fleet instance's state now, from EC2 (states, tags) and the agents. */
-async function sampleLanes(world: LocalWorld, kinds: Map<string, string>): Promise<LaneSample[]> {
+async function sampleLanes(world: LocalWorld, kinds: Map<string, string>, evidence: Map<string, EvidenceSource>): Promise<LaneSample[]> {
   const ids = [...kinds.keys()];
   if (ids.length === 0) return [];
   const out = await world.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'instance-id', Values: ids }] }));
@@ -372,7 +415,7 @@ async function sampleLanes(world: LocalWorld, kinds: Map<string, string>): Promi
     else if (deregistered) state = 'draining';
     else if (!agent || agent.state !== 'idle') state = 'unregistered';
     else state = 'idle';
-    return { instanceId, kind: kinds.get(instanceId) ?? '', state, deregistered };
+    return { instanceId, kind: kinds.get(instanceId) ?? '', evidence: evidence.get(instanceId) ?? 'none', state, deregistered };
   });
 }
 

@@ -33,6 +33,14 @@ export interface DemoReport {
   reaperRuns: { scaleDown: number; orphanCleanup: number; failed: number };
   githubCalls: { total: number; byEndpoint: Record<string, number> };
   awsCalls: { total: number; byAction: Record<string, number> };
+  /**
+   * Machine evidence per instance: what each can prove (`hooks`, `probe`, `none`), what the
+   * reaper's decisions said they used, and how each was reclaimed.
+   */
+  evidence: {
+    counts: Record<'hooks' | 'probe' | 'none', number>;
+    instances: { instanceId: string; kind: string; evidence: string; usedByReaper: string[]; jobsRun: number; end: string }[];
+  };
   failures: string[];
   /** True when no job was harmed and nothing failed. */
   ok: boolean;
@@ -89,6 +97,25 @@ export function buildReport(result: DemoResult): DemoReport {
     },
     githubCalls: { total: sum(result.githubCalls), byEndpoint: sorted(result.githubCalls) },
     awsCalls: { total: sum(result.awsCalls), byAction: sorted(result.awsCalls) },
+    evidence: {
+      counts: {
+        hooks: result.evidence.filter((e) => e.evidence === 'hooks').length,
+        probe: result.evidence.filter((e) => e.evidence === 'probe').length,
+        none: result.evidence.filter((e) => e.evidence === 'none').length,
+      },
+      instances: result.evidence.map((e) => {
+        const lane = lanes.find((l) => l.instanceId === e.instanceId);
+        const ended = lane?.segments[lane.segments.length - 1]?.state === 'terminated';
+        const end = scaleDown.has(e.instanceId)
+          ? 'reclaimed by scale-down'
+          : orphan.has(e.instanceId)
+            ? 'reclaimed by orphan-cleanup'
+            : ended
+              ? 'shut itself down'
+              : 'still running';
+        return { ...e, end };
+      }),
+    },
     failures,
     ok: failures.length === 0,
   };

@@ -23,11 +23,19 @@ const STATE_LABELS: Record<LaneState, string> = {
 
 const RUN_COLOURS = { 'scale-down': '#1c7ed6', 'orphan-cleanup': '#862e9c' } as const;
 
+/** The machine evidence badge of a lane: what the instance can prove about its jobs. */
+export const EVIDENCE_COLOURS: Record<string, string> = { hooks: '#2b8a3e', probe: '#1971c2', none: '#868e96' };
+const EVIDENCE_LABELS: Record<string, string> = {
+  hooks: 'hooks (boot marker, job tags)',
+  probe: 'probe (SSM, Runner.Worker)',
+  none: 'none (GitHub only)',
+};
+
 const LAYOUT = {
   width: 1200,
-  labelWidth: 300,
+  labelWidth: 370,
   rightPad: 30,
-  top: 92,
+  top: 110,
   laneHeight: 24,
   laneGap: 8,
   runsRow: 30,
@@ -58,7 +66,7 @@ export function renderTimelineSvg(timeline: Timeline, opts: SvgOptions = {}): st
     `<text x="16" y="26" font-size="18" font-weight="bold" fill="#212529">${esc(opts.title ?? 'Runner timeline')}</text>`,
   );
   if (opts.subtitle) out.push(`<text x="16" y="46" fill="#495057">${esc(opts.subtitle)}</text>`);
-  out.push(legend(16, 70));
+  out.push(legend(16, 70), evidenceLegend(16, 90));
 
   timeline.lanes.forEach((lane, i) => {
     const y = L.top + i * (L.laneHeight + L.laneGap);
@@ -97,6 +105,7 @@ function laneSvg(lane: Lane, y: number, x: (t: number) => number, plotLeft: numb
   const parts: string[] = [
     `<g class="lane" data-instance-id="${esc(lane.instanceId)}">`,
     `<text x="16" y="${y + L.laneHeight / 2 + 4}" font-family="Menlo, Consolas, monospace" font-size="11" fill="#212529">${esc(lane.instanceId)}</text>`,
+    ...(lane.evidence ? [evidenceBadge(lane.evidence, 160, y + 4)] : []),
     `<text x="${plotLeft - 8}" y="${y + L.laneHeight / 2 + 4}" font-size="11" fill="#868e96" text-anchor="end">${esc(lane.kind)}</text>`,
     `<rect x="${plotLeft}" y="${y}" width="${plotWidth}" height="${L.laneHeight}" fill="#ffffff" stroke="#e9ecef"/>`,
   ];
@@ -114,6 +123,25 @@ function laneSvg(lane: Lane, y: number, x: (t: number) => number, plotLeft: numb
   }
   parts.push('</g>');
   return parts.join('\n');
+}
+
+function evidenceBadge(evidence: string, x: number, y: number): string {
+  const colour = EVIDENCE_COLOURS[evidence] ?? EVIDENCE_COLOURS.none!;
+  return (
+    `<g class="evidence" data-evidence="${esc(evidence)}"><rect x="${x}" y="${y}" width="44" height="16" rx="3" fill="${colour}"/>` +
+    `<text x="${x + 22}" y="${y + 12}" font-size="10" fill="#ffffff" text-anchor="middle">${esc(evidence)}</text>` +
+    `<title>machine evidence: ${esc(EVIDENCE_LABELS[evidence] ?? evidence)}</title></g>`
+  );
+}
+
+function evidenceLegend(left: number, y: number): string {
+  const items = [`<text x="${left}" y="${y + 1}" fill="#495057">machine evidence:</text>`];
+  let cursor = left + 122;
+  for (const [evidence, label] of Object.entries(EVIDENCE_LABELS)) {
+    items.push(evidenceBadge(evidence, cursor, y - 11), `<text x="${cursor + 50}" y="${y + 1}" fill="#212529">${esc(label.replace(/^\w+ /, ''))}</text>`);
+    cursor += 50 + label.length * 6.2 + 10;
+  }
+  return `<g class="legend-evidence">\n${items.join('\n')}\n</g>`;
 }
 
 function legend(left: number, y: number): string {

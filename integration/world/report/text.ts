@@ -27,6 +27,14 @@ export function formatReport(r: DemoReport, svgPath?: string): string {
   row('idle runner-minutes', r.idleRunnerMinutes.toFixed(2));
   row('busy runner-minutes', r.busyRunnerMinutes.toFixed(2));
 
+  lines.push('', 'Machine evidence (what each instance can prove about its jobs)');
+  const { counts, instances } = r.evidence;
+  row('hooks / probe / none', `${counts.hooks} / ${counts.probe} / ${counts.none}`);
+  for (const i of instances) {
+    const used = i.usedByReaper.length > 0 ? `; reaper used ${i.usedByReaper.join(', ')}` : '';
+    lines.push(`  ${i.instanceId}  ${i.evidence.padEnd(5)}  ${i.kind.padEnd(30)} ${i.jobsRun} job(s), ${i.end}${used}`);
+  }
+
   lines.push('', 'Races the reaper caught (busy runners spared)');
   const caught = Object.entries(r.racesCaught);
   if (caught.length === 0) lines.push('  none');

@@ -27,6 +27,8 @@ export interface Lane {
   instanceId: string;
   /** e.g. `org`, `repo ephemeral`. */
   kind: string;
+  /** The machine evidence the instance can give (`hooks`, `probe`, `none`). */
+  evidence?: string;
   segments: LaneSegment[];
 }
 
@@ -58,6 +60,7 @@ export interface Timeline {
 export interface LaneSample {
   instanceId: string;
   kind: string;
+  evidence?: string;
   state: LaneState;
   deregistered: boolean;
 }
@@ -78,7 +81,7 @@ export class TimelineRecorder {
     for (const s of samples) {
       let lane = this.lanes.get(s.instanceId);
       if (!lane) {
-        lane = { instanceId: s.instanceId, kind: s.kind, segments: [] };
+        lane = { instanceId: s.instanceId, kind: s.kind, ...(s.evidence ? { evidence: s.evidence } : {}), segments: [] };
         this.lanes.set(s.instanceId, lane);
       }
       const open = lane.segments[lane.segments.length - 1];

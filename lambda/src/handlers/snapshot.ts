@@ -1,5 +1,8 @@
-/** Reads everything one decision run needs, once: the instances and each owner's runners. */
-import type { Ec2Port, GitHubPort, MalformedInstance } from '../adapters/ports';
+/**
+ * Reads everything one decision run needs, once: the instances and each owner's runners.
+ * Reads only, so the read ports are all it takes (`runner-reaper plan` passes read-only ones).
+ */
+import type { Ec2ReadPort, GitHubReadPort, MalformedInstance } from '../adapters/ports';
 import type { Config } from '../config/schema';
 import { ownerKey, ownerOf, type OwnerKey, type OwnerRef, type OwnerRunners, type Snapshot } from '../core';
 
@@ -9,7 +12,7 @@ export interface SnapshotRead {
 }
 
 export async function readSnapshot(
-  ports: { ec2: Ec2Port; github: GitHubPort },
+  ports: { ec2: Ec2ReadPort; github: GitHubReadPort },
   config: Config,
   now: Date,
 ): Promise<SnapshotRead> {

@@ -53,8 +53,8 @@ export function shellcheckVersion(): string {
   const run = spawnSync('shellcheck', ['--version'], { encoding: 'utf8' });
   if (run.error || run.status !== 0) {
     throw new ShellcheckMissingError(
-      'shellcheck is not installed: install it (Debian/Ubuntu: `apt-get install shellcheck`; ' +
-        '`.ci/run` does this for you) and run the tests again.',
+      'shellcheck is not installed: install it (Debian/Ubuntu: `apt-get install -y shellcheck`; ' +
+        '`npm test` does this for you as root, in its pretest step) and run the tests again.',
     );
   }
   return /version:\s*(\S+)/.exec(run.stdout)?.[1] ?? 'unknown';

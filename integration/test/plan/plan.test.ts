@@ -1,0 +1,299 @@
+/**
+ * `runner-reaper plan` against the local world: the GitHub twin and a fleet of simulated
+ * runners on moto. The plan runs as an operator runs it (the package's bin, in its own
+ * Node process, real HTTP to the twin, real AWS SDK calls), its AWS calls counted by a
+ * pass-through in front of moto. The proof that it is read-only comes from the other side
+ * of the wire: the twin saw GETs only (and the App's installation token exchange), moto saw
+ * Describe/Get/List only, and every tag and registration is as it was. Then the built
+ * functions run on the same fleet and must decide what the plan said, now and next.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { configVariablesOf } from '../../../lambda/src/cli/configuration';
+import type { RunningFunction } from '../../lambda-runtime';
+import { AwsCallCounter, motoClientConfig, motoEnv } from '../../moto';
+import { ROUTES } from '../../twin';
+import { REPO_ROOT, SCALE_DOWN_ZIP, type LocalWorld } from '../../world/world';
+import { TAG, expectReturned, isRegistered, launch, startJob, useWorld } from '../e2e/support';
+
+// Each plan is its own Node process (tsx compiles the sources): seconds each on a loaded machine.
+jest.setTimeout(240_000);
+
+const BIN = join(REPO_ROOT, 'lambda', 'src', 'cli', 'bin.cjs');
+const world = useWorld();
+
+/** What the functions may call on AWS for the plan: reads only. Lambda's REST route is the counter's `other:`. */
+const AWS_READ = /^(ec2|ssm):(Describe|Get|List)[A-Z]\w*$|^other:GET \/2015-03-31\/functions\/[^/]+\/configuration$/;
+
+interface PlanRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+interface PlanJsonRow {
+  instanceId: string;
+  action: string;
+  reason: string;
+  decidedBy: string;
+  next: { kind: string; action?: string; reason?: string; inSeconds?: number };
+  decisions: { scaleDown: { action: string; reason: string }; orphanCleanup: { action: string; reason: string } };
+}
+
+interface PlanJson {
+  exitCode: number;
+  readOnly: boolean;
+  configurationSource: string;
+  configuration: { environments: string[] };
+  instances: PlanJsonRow[];
+  summary: { reclaimNow: string[]; terminateNow: string[] };
+}
+
+let counter: AwsCallCounter;
+let home: string;
+
+beforeAll(async () => {
+  counter = new AwsCallCounter(world().moto.url);
+  await counter.start();
+  // An empty home: no ~/.aws of this machine's user can leak into the plan.
+  home = mkdtempSync(join(tmpdir(), 'plan-home-'));
+});
+
+afterAll(async () => {
+  await counter.stop();
+  rmSync(home, { recursive: true, force: true });
+});
+
+beforeEach(() => counter.reset());
+
+/** The configuration the world's functions run with, and AWS through the counter. */
+function planEnv(w: LocalWorld, overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...configVariablesOf(w.functionEnv),
+    ...motoEnv(counter.url),
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+function runPlan(args: string[], env: Record<string, string>): Promise<PlanRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'plan', ...args], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function planJson(w: LocalWorld, args: string[] = []): Promise<PlanJson> {
+  const run = await runPlan(['--json', ...args], planEnv(w));
+  if (run.code !== 0) throw new Error(`plan exited ${run.code}: ${run.stderr}`);
+  return JSON.parse(run.stdout) as PlanJson;
+}
+
+/** Every instance and its tags, and who is registered: what a write would change. */
+async function fleetState(w: LocalWorld, ids: string[]) {
+  return Promise.all(
+    ids.map(async (id) => {
+      const { state, tags } = await w.instance(id);
+      return { id, state, tags, registered: w.fleet.agent(id) ? isRegistered(w, id) : null };
+    }),
+  );
+}
+
+function expectReadOnlyWire(w: LocalWorld): void {
+  const twinCalls = w.twin.log.all().map((e) => `${e.method} ${e.route}`);
+  expect(twinCalls.length).toBeGreaterThan(0);
+  for (const call of twinCalls) expect(call).toMatch(new RegExp(`^GET |^POST ${ROUTES.installationToken.replace(/[{}]/g, '\\$&')}$`));
+  const awsCalls = Object.keys(counter.byAction());
+  expect(awsCalls).toEqual(expect.arrayContaining(['ec2:DescribeInstances', 'ssm:GetParameter']));
+  for (const action of awsCalls) expect(action).toMatch(AWS_READ);
+}
+
+/** What a function decided per instance in its last run (the executors log decided action and reason). */
+function decisionsSince(fn: RunningFunction, before: number): Map<string, { action: string; reason: string }> {
+  const decided = new Map<string, { action: string; reason: string }>();
+  for (const line of fn.jsonLogs().slice(before)) {
+    if (typeof line.instanceId === 'string' && typeof line.action === 'string' && typeof line.decisionReason === 'string') {
+      decided.set(line.instanceId, { action: line.action, reason: line.decisionReason });
+    }
+  }
+  return decided;
+}
+
+async function scheduledRun(w: LocalWorld, which: 'scale-down' | 'orphan-cleanup') {
+  const fn = which === 'scale-down' ? w.scaleDown : w.orphanCleanup;
+  const before = fn.jsonLogs().length;
+  const run = which === 'scale-down' ? await w.runScaleDown() : await w.runOrphanCleanup();
+  expectReturned(run);
+  return decisionsSince(fn, before);
+}
+
+function byInstance(plan: PlanJson): Map<string, PlanJsonRow> {
+  return new Map(plan.instances.map((row) => [row.instanceId, row]));
+}
+
+describe('runner-reaper plan against the twin and moto', () => {
+  it('writes nothing, and says what the scheduled runs then do, now and next', async () => {
+    const w = world();
+    const [firstSighting, busy, bypass] = await launch(w, { count: 3 });
+    await w.tagInstance(bypass!, { [TAG.bypassRemoval]: 'true' });
+    const [confirmedIdle] = await launch(w);
+    await w.tagInstance(confirmedIdle!, { [TAG.idleSince]: new Date(Date.now() - 600_000).toISOString() });
+    const [newOrphan] = await launch(w, { register: false });
+    const [oldOrphan] = await launch(w, { register: false });
+    await w.tagInstance(oldOrphan!, { [TAG.orphan]: 'true', [TAG.orphanSince]: new Date(Date.now() - 600_000).toISOString() });
+    await startJob(w, busy!, 'plan-busy-job', 300_000);
+    const ids = [firstSighting!, busy!, bypass!, confirmedIdle!, newOrphan!, oldOrphan!];
+
+    const before = await fleetState(w, ids);
+    w.twin.log.clear();
+    counter.reset();
+    const plan = await planJson(w);
+
+    // Read-only, seen from the wire and from the state of the world.
+    expectReadOnlyWire(w);
+    expect(await fleetState(w, ids)).toEqual(before);
+    expect(w.twin.log.count('DELETE', ROUTES.orgRunner)).toBe(0);
+
+    // The table.
+    expect(plan).toMatchObject({ exitCode: 0, readOnly: true });
+    const rows = byInstance(plan);
+    expect(new Set(rows.keys())).toEqual(new Set(ids));
+    const shown = (id: string) => {
+      const r = rows.get(id)!;
+      return [r.decidedBy, r.action, r.reason, r.next.kind];
+    };
+    expect(shown(firstSighting!)).toEqual(['scale-down', 'keep', 'idle-first-sighting', 'acts-later']);
+    expect(shown(busy!)).toEqual(['scale-down', 'keep', 'job-evidence', 'holds']);
+    expect(shown(bypass!)).toEqual(['both', 'keep', 'bypass-tag', 'holds']);
+    expect(shown(confirmedIdle!)).toEqual(['scale-down', 'reclaim', 'idle-confirmed', 'acts-now']);
+    expect(shown(newOrphan!)).toEqual(['orphan-cleanup', 'keep', 'orphan-first-sighting', 'acts-later']);
+    expect(shown(oldOrphan!)).toEqual(['orphan-cleanup', 'terminate', 'orphan-confirmed', 'acts-now']);
+    expect(rows.get(firstSighting!)!.next).toMatchObject({ action: 'reclaim', reason: 'idle-confirmed', inSeconds: 0 });
+    expect(rows.get(newOrphan!)!.next).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', inSeconds: 0 });
+    expect(plan.summary).toMatchObject({ reclaimNow: [confirmedIdle], terminateNow: [oldOrphan] });
+
+    // The scheduled runs decide exactly what the plan said each function would.
+    const scaleDown = await scheduledRun(w, 'scale-down');
+    const orphanCleanup = await scheduledRun(w, 'orphan-cleanup');
+    for (const id of ids) {
+      expect({ id, ...scaleDown.get(id) }).toEqual({ id, ...pick(rows.get(id)!.decisions.scaleDown) });
+    }
+    // Scale-down has terminated the instance it reclaimed: orphan-cleanup no longer lists it.
+    expect([...orphanCleanup.keys()].sort()).toEqual(ids.filter((id) => id !== confirmedIdle).sort());
+    for (const id of orphanCleanup.keys()) {
+      expect({ id, ...orphanCleanup.get(id) }).toEqual({ id, ...pick(rows.get(id)!.decisions.orphanCleanup) });
+    }
+    expect(await w.isRunning(confirmedIdle!)).toBe(false);
+    expect(await w.isRunning(oldOrphan!)).toBe(false);
+
+    // Next: the first sightings the runs just wrote make the plan say "now", and the next runs act.
+    const next = byInstance(await planJson(w));
+    expect([next.get(firstSighting!)!.action, next.get(firstSighting!)!.next.kind]).toEqual(['reclaim', 'acts-now']);
+    expect([next.get(newOrphan!)!.action, next.get(newOrphan!)!.next.kind]).toEqual(['terminate', 'acts-now']);
+    expect(next.get(busy!)!.reason).toBe('job-evidence');
+    expect((await scheduledRun(w, 'scale-down')).get(firstSighting!)).toEqual({ action: 'reclaim', reason: 'idle-confirmed' });
+    expect((await scheduledRun(w, 'orphan-cleanup')).get(newOrphan!)).toEqual({ action: 'terminate', reason: 'orphan-confirmed' });
+    expect(await w.isRunning(firstSighting!)).toBe(false);
+    expect(await w.isRunning(newOrphan!)).toBe(false);
+    expect(await w.isRunning(busy!)).toBe(true);
+    expect(await w.isRunning(bypass!)).toBe(true);
+    expect(w.harmedJobs()).toEqual([]);
+  });
+
+  it('prints the table and the summary for people', async () => {
+    const w = world();
+    const [idle] = await launch(w);
+    const [orphan] = await launch(w, { register: false });
+    const run = await runPlan([], planEnv(w));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines[0]).toContain(`runner-reaper plan for ${w.environment}`);
+    expect(lines.find((l) => l.startsWith('INSTANCE'))).toMatch(/^INSTANCE +OWNER +RUNNER +EVIDENCE +DECISION +REASON +NEXT +SENTENCE$/);
+    expect(lines.find((l) => l.startsWith(idle!))).toMatch(/keep \(scale-down\) +idle-first-sighting +reclaim on the next run +Kept: First idle sighting/);
+    expect(lines.find((l) => l.startsWith(orphan!))).toMatch(/keep \(orphan-cleanup\) +orphan-first-sighting +terminate on the next run/);
+    expect(run.stdout).toContain(`tag ${TAG.idleSince} on 1 instance: ${idle}`);
+    expect(run.stdout).toContain('Waiting: 2');
+  });
+
+  it('reads the configuration of a deployed function by name (GetFunctionConfiguration)', async () => {
+    const w = world();
+    await launch(w);
+    const aws = motoClientConfig(w.moto.url);
+    const role = await new IAMClient(aws).send(
+      new CreateRoleCommand({ RoleName: 'plan-test-role', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }),
+    );
+    await new LambdaClient(aws).send(
+      new CreateFunctionCommand({
+        FunctionName: 'gh-ci-reaper-scale-down',
+        Runtime: 'nodejs22.x',
+        Handler: 'index.handler',
+        Role: role.Role!.Arn!,
+        Code: { ZipFile: readFileSync(SCALE_DOWN_ZIP) },
+        Environment: { Variables: { ...configVariablesOf(w.functionEnv), IDLE_CONFIRMATION_SECONDS: '90' } },
+      }),
+    );
+    // Nothing of the configuration in the shell: it all comes from the function.
+    const shellWithoutConfig = Object.fromEntries(Object.keys(configVariablesOf(w.functionEnv)).map((k) => [k, undefined]));
+    w.twin.log.clear();
+    counter.reset();
+    const run = await runPlan(['--json', '--function', 'gh-ci-reaper-scale-down'], planEnv(w, shellWithoutConfig));
+    expect(run.stderr).toBe('');
+    const plan = JSON.parse(run.stdout) as PlanJson & { configuration: { idleConfirmationSeconds: number } };
+    expect(plan.configurationSource).toBe('function gh-ci-reaper-scale-down');
+    expect(plan.configuration).toMatchObject({ environments: [w.environment], idleConfirmationSeconds: 90 });
+    expect(plan.instances[0]).toMatchObject({ reason: 'idle-first-sighting', next: { kind: 'acts-later', inSeconds: 90 } });
+    expect(counter.byAction()).toMatchObject({ 'other:GET /2015-03-31/functions/gh-ci-reaper-scale-down/configuration': 1 });
+    expectReadOnlyWire(w);
+  });
+
+  it('an owner whose listing fails: the plan is printed and ends with exit code 3', async () => {
+    const w = world();
+    const [ours] = await launch(w);
+    const stranger = { type: 'Org' as const, owner: 'not-installed-org' };
+    const [theirs] = await launch(w, { owner: stranger, register: false });
+    const run = await runPlan([], planEnv(w));
+    expect(run.code).toBe(3);
+    expect(run.stdout.split('\n').find((l) => l.startsWith(theirs!))).toMatch(/keep \(both\) +github-unavailable +stays kept/);
+    expect(run.stdout.split('\n').find((l) => l.startsWith(ours!))).toContain('idle-first-sighting');
+    expect(run.stderr).toContain('runner-reaper plan: incomplete: the runner listing of Org:not-installed-org failed');
+  });
+
+  it('bad configuration: exit code 2 with the functions\' message, and no call at all', async () => {
+    const w = world();
+    const run = await runPlan([], planEnv(w, { JOB_EVIDENCE: 'maybe' }));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('JOB_EVIDENCE');
+    expect(run.stdout).toBe('');
+    expect(counter.total).toBe(0);
+    expect(w.twin.log.size).toBe(0);
+  });
+
+  it('no AWS credentials: exit code 3 and a sentence that says so', async () => {
+    const w = world();
+    const run = await runPlan([], planEnv(w, { AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined }));
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('No AWS credentials');
+    expect(counter.total).toBe(0);
+  });
+});
+
+function pick(d: { action: string; reason: string }): { action: string; reason: string } {
+  return { action: d.action, reason: d.reason };
+}
