@@ -8,6 +8,7 @@
 import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { LaunchedInstance, RunnerFleet } from '../agents';
+import type { HookInstall } from '../machine/runner-machine';
 import type { TwinOwner } from '../twin';
 import {
   appParameterNames,
@@ -48,8 +49,10 @@ export interface UpstreamLaunch {
   jit?: boolean;
   labels?: string[];
   createdBy?: CreatedBy;
-  /** Whether the job hooks really run on these machines (from their boot, see user-data.ts). */
-  hooks: boolean;
+  /** The job hooks on these machines, as their boot left them (see hook-proof.ts); `true`/`false` = proven/none. */
+  hooks: boolean | HookInstall;
+  /** SSM-managed (the probe reaches them); needs a fleet with machinesDir. */
+  ssm?: boolean;
   /** False: the instance boots but never registers. */
   register?: boolean;
   hookDelayMs?: number;
@@ -87,6 +90,7 @@ export async function launchUpstreamRunners(
     ephemeral: !!launch.ephemeral || jit,
     jit,
     hooks: launch.hooks,
+    ...(launch.ssm ? { ssm: true } : {}),
     ...(launch.register === false ? { register: false } : {}),
     ...(launch.hookDelayMs !== undefined ? { hookDelayMs: launch.hookDelayMs } : {}),
     ...(launch.pollIntervalMs !== undefined ? { pollIntervalMs: launch.pollIntervalMs } : {}),

@@ -18,11 +18,11 @@
  * `enable_userdata = false` (prebuilt AMIs) none of this runs: `renderUserData` says so.
  *
  * `bootInSandbox` runs the rendered script with bash in a temporary directory (every
- * `/opt/` path moved under it), so the .env a runner would read is the one the real shell
- * wrote, not one we assumed.
+ * `/opt/` and `/var/log/` path moved under it), so the .env a runner would read is the one
+ * the real shell wrote, not one we assumed.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOOK_PATHS, RUNNER_DIR, UPSTREAM_VERSION, type UpstreamRunnerOs } from './facts';
@@ -110,9 +110,12 @@ export interface SandboxedRunner {
   remove(): void;
 }
 
+/** The parts of the instance's file system that live in the sandbox. */
+const SANDBOXED = ['/opt/', '/var/log/'] as const;
+
 /** Where a path of the instance lives in the sandbox. */
 export function inSandbox(root: string, instancePath: string): string {
-  return instancePath.startsWith('/opt/') ? join(root, instancePath) : instancePath;
+  return SANDBOXED.some((prefix) => instancePath.startsWith(prefix)) ? join(root, instancePath) : instancePath;
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<{ code: number; output: string }> {
@@ -125,16 +128,21 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, cwd?: stri
 
 /**
  * Runs the rendered user data with bash (as that module's `#!/bin/bash -e` does) with
- * every `/opt/` path moved into a fresh temporary directory, then reads what the runner
+ * every `/opt/` and `/var/log/` path moved into a fresh temporary directory and `bootEnv`
+ * added to its environment (e.g. where IMDS and AWS are), then reads what the runner
  * would: its .env and the hook scripts it names. Throws when the boot script fails.
  */
-export async function bootInSandbox(userData: RenderedUserData): Promise<SandboxedRunner | { kind: 'none'; reason: string }> {
+export async function bootInSandbox(
+  userData: RenderedUserData,
+  bootEnv: NodeJS.ProcessEnv = {},
+): Promise<SandboxedRunner | { kind: 'none'; reason: string }> {
   if (userData.kind === 'none') return userData;
   const root = mkdtempSync(join(tmpdir(), 'upstream-runner-'));
-  const script = userData.script.replaceAll('/opt/', `${root}/opt/`);
+  mkdirSync(join(root, 'var', 'log'), { recursive: true });
+  const script = SANDBOXED.reduce((text, prefix) => text.replaceAll(prefix, `${root}${prefix}`), userData.script);
   const scriptPath = join(root, 'user-data.sh');
   writeFileSync(scriptPath, script);
-  const result = await run('bash', ['-e', scriptPath], { PATH: process.env.PATH, HOME: root }, root);
+  const result = await run('bash', ['-e', scriptPath], { PATH: process.env.PATH, HOME: root, ...bootEnv }, root);
   if (result.code !== 0) {
     rmSync(root, { recursive: true, force: true });
     throw new Error(`the user data stand-in failed (exit ${result.code}):\n${result.output}`);

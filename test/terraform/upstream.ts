@@ -84,3 +84,98 @@ export function writeConfiguration(
     },
   };
 }
+
+export interface BesideOptions {
+  /** `stage` default of the configuration (each plan/apply may pass `-var stage=...`). */
+  stage?: string;
+  /** The GitHub App both stubs store (as that module's `github_app` values). */
+  app?: { id: string; keyBase64: string };
+  /** Prefixes of the root module and the multi-runner deployments. */
+  rootPrefix?: string;
+  multiPrefix?: string;
+  /** multi_runner_config keys and their runner_os. */
+  runnerTypes?: Record<string, 'linux' | 'windows' | 'osx'>;
+  /** Extra arguments of each example call (e.g. the idle_config, times). */
+  rootArgs?: Record<string, unknown>;
+  multiArgs?: Record<string, unknown>;
+  /** Extra arguments of the multi-runner stub (its ghes_url, ...). */
+  multiStubArgs?: Record<string, unknown>;
+  /** Extra arguments of the root stub (that module's inputs: idle_config, ghes_url, ...). */
+  rootStubArgs?: Record<string, unknown>;
+  /** The team's own userdata_post_install / runner_hook_job_started on the root fleet (to show an override). */
+  rootTeam?: { userdata_post_install?: string; runner_hook_job_started?: string };
+}
+
+/**
+ * Both examples beside their stubs, wired exactly as the examples' READMEs say: the stub's
+ * outputs into the example, the example's outputs back into the stub's inputs, one KMS key
+ * for that module's SSM parameters. Outputs: `root_stub`, `root_example`, `multi_stub`,
+ * `multi_example`, `kms_key_arn`.
+ */
+export function besideConfiguration(staged: string, name: string, motoUrl: string, opts: BesideOptions = {}): Configuration {
+  const rootPrefix = opts.rootPrefix ?? 'gh-compat';
+  const multiPrefix = opts.multiPrefix ?? 'fleet';
+  const app = opts.app ?? { id: '4711', keyBase64: 'a2V5' };
+  const types = opts.runnerTypes ?? { 'linux-x64': 'linux', win: 'windows' };
+  const rootPostInstall = opts.rootTeam?.userdata_post_install
+    ? `\${join("\\n", [${JSON.stringify(opts.rootTeam.userdata_post_install)}, module.root_example.github_runner_inputs.userdata_post_install])}`
+    : '${module.root_example.github_runner_inputs.userdata_post_install}';
+  return writeConfiguration(
+    staged,
+    name,
+    motoUrl,
+    {
+      resource: { aws_kms_key: { ssm: { description: "the key given to that module's kms_key_arn" } } },
+      module: {
+        root_stub: {
+          source: STUB_DIR,
+          prefix: rootPrefix,
+          github_app: { id: app.id, key_base64: app.keyBase64 },
+          kms_key_arn: '${aws_kms_key.ssm.arn}',
+          scale_down_schedule_expression: '${module.root_example.github_runner_inputs.scale_down_schedule_expression}',
+          runner_hook_job_started:
+            opts.rootTeam?.runner_hook_job_started ?? '${module.root_example.github_runner_inputs.runner_hook_job_started}',
+          runner_hook_job_completed: '${module.root_example.github_runner_inputs.runner_hook_job_completed}',
+          userdata_post_install: rootPostInstall,
+          enable_ssm_on_runners: '${module.root_example.github_runner_inputs.enable_ssm_on_runners}',
+          runner_iam_role_managed_policy_arns: '${module.root_example.github_runner_inputs.runner_iam_role_managed_policy_arns}',
+          ...(opts.rootStubArgs ?? {}),
+        },
+        root_example: {
+          source: 'examples/beside-github-aws-runners',
+          stage: '${var.stage}',
+          github_runner_prefix: rootPrefix,
+          github_runner: '${module.root_stub}',
+          ssm_kms_key_arn: '${aws_kms_key.ssm.arn}',
+          ...(opts.rootArgs ?? {}),
+        },
+        multi_stub: {
+          source: `${STUB_DIR}/modules/multi-runner`,
+          prefix: multiPrefix,
+          github_app: { id: app.id, key_base64: app.keyBase64 },
+          multi_runner_config: `\${{ for key, os in var.runner_types : key => { runner_config = merge({ runner_os = os }, module.multi_example.runner_config[key], { userdata_post_install = module.multi_example.userdata_post_install[key] }) } }}`,
+          ...(opts.multiStubArgs ?? {}),
+        },
+        multi_example: {
+          source: 'examples/beside-github-aws-runners-multi-runner',
+          stage: '${var.stage}',
+          github_runner_prefix: multiPrefix,
+          runner_types: '${var.runner_types}',
+          github_runner: '${module.multi_stub}',
+          ...(opts.multiArgs ?? {}),
+        },
+      },
+      output: {
+        root_stub: { value: '${module.root_stub}' },
+        root_example: { value: '${module.root_example}' },
+        multi_stub: { value: '${module.multi_stub}' },
+        multi_example: { value: '${module.multi_example}' },
+        kms_key_arn: { value: '${aws_kms_key.ssm.arn}' },
+      },
+    },
+    {
+      stage: { type: 'string', default: opts.stage ?? 'dry-run' },
+      runner_types: { type: 'map(string)', default: types },
+    },
+  );
+}
