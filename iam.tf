@@ -1,6 +1,7 @@
-# What the two functions may do, and nothing more. Every EC2 write is scoped to instances
-# that carry BOTH fleet tags (one statement, so the two conditions are ANDed), and tag
-# writes are limited to the reaper's own memory keys.
+# What the two functions may do, and nothing more. Every EC2 write and every probe command
+# is scoped to instances that carry BOTH fleet tags (one condition map, so the two are
+# ANDed), the environment tag being one of this deployment's, and tag writes are limited
+# to the reaper's own memory keys.
 
 data "aws_partition" "current" {}
 data "aws_region" "current" {}
@@ -11,19 +12,27 @@ locals {
   region     = data.aws_region.current.name
   account_id = data.aws_caller_identity.current.account_id
 
+  # One environment stays a plain string, as 0.1.0 wrote it (no policy change on upgrade);
+  # several are a list, which StringEquals matches as "any of".
+  environment_condition = jsondecode(length(local.environments) == 1 ? jsonencode(local.environments[0]) : jsonencode(local.environments))
+
   # The tags that make an instance ours (lambda/src/core/tags.ts).
   fleet_tag_conditions = {
-    "aws:ResourceTag/ghr:environment" = var.environment
+    "aws:ResourceTag/ghr:environment" = local.environment_condition
     "aws:ResourceTag/ghr:Application" = "github-action-runner"
   }
 
   # The reaper's memory between runs (lambda/src/core/tags.ts): the only keys it writes.
-  reaper_tag_keys = ["ghr:idle-since", "ghr:draining-since", "ghr:orphan", "ghr:orphan-since"]
+  # Never ghr:orphan: the github-aws-runners scale-down terminates what carries it.
+  reaper_tag_keys = ["ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since"]
+  # What it may also remove: the marks 0.1.0 wrote (ghr:orphan=true, ghr:orphan-since).
+  legacy_tag_keys = ["ghr:orphan", "ghr:orphan-since"]
 
   github_app_parameter_names = compact([
     var.github_app.id_parameter,
     var.github_app.key_base64_parameter,
     var.github_app.installation_id_parameter,
+    var.github_ca_bundle_parameter,
   ])
 
   github_app_parameter_arns = [
@@ -32,6 +41,40 @@ locals {
   ]
 
   instance_arns = "arn:${local.partition}:ec2:${local.region}:${local.account_id}:instance/*"
+
+  # SendCommand is authorized once per resource of the request: the document, then each
+  # instance (Service Authorization Reference, Systems Manager: SendCommand takes the
+  # resource types document (required), instance, managed-instance and bucket; tags are
+  # read with ssm:resourceTag/<key>). So the document and the instances are two
+  # statements: a tag condition on the document would never match.
+  probe_statements = [for statement in [
+    {
+      Sid      = "SendProbeDocument"
+      Effect   = "Allow"
+      Action   = ["ssm:SendCommand"]
+      Resource = ["arn:${local.partition}:ssm:${local.region}:${local.account_id}:document/${local.probe_document_name}"]
+    },
+    {
+      Sid      = "SendProbeToFleetInstances"
+      Effect   = "Allow"
+      Action   = ["ssm:SendCommand"]
+      Resource = [local.instance_arns]
+      Condition = {
+        StringEquals = {
+          "ssm:resourceTag/ghr:environment" = local.environment_condition
+          "ssm:resourceTag/ghr:Application" = "github-action-runner"
+        }
+      }
+    },
+    {
+      # Reads without resource-level permissions (same reference): the answers and which
+      # instances are online in Systems Manager.
+      Sid      = "ReadProbeAnswers"
+      Effect   = "Allow"
+      Action   = ["ssm:DescribeInstanceInformation", "ssm:GetCommandInvocation", "ssm:ListCommandInvocations"]
+      Resource = ["*"]
+    },
+  ] : statement if var.enable_probe]
 
   reaper_statements = concat(
     [
@@ -52,7 +95,7 @@ locals {
       {
         Sid      = "TagFleetInstancesWithReaperKeys"
         Effect   = "Allow"
-        Action   = ["ec2:CreateTags", "ec2:DeleteTags"]
+        Action   = ["ec2:CreateTags"]
         Resource = [local.instance_arns]
         Condition = {
           StringEquals                = local.fleet_tag_conditions
@@ -67,7 +110,21 @@ locals {
         Action   = ["ssm:GetParameter"]
         Resource = local.github_app_parameter_arns
       },
+      {
+        # One statement for every key it removes, so one DeleteTags may mix them. (After the
+        # parameters statement: statement positions are read by the examples' tests.)
+        Sid      = "UntagFleetInstancesReaperAndLegacyKeys"
+        Effect   = "Allow"
+        Action   = ["ec2:DeleteTags"]
+        Resource = [local.instance_arns]
+        Condition = {
+          StringEquals                = local.fleet_tag_conditions
+          "ForAllValues:StringEquals" = { "aws:TagKeys" = concat(local.reaper_tag_keys, local.legacy_tag_keys) }
+          Null                        = { "aws:TagKeys" = "false" }
+        }
+      },
     ],
+    local.probe_statements,
     var.ssm_kms_key_arn == null ? [] : [
       {
         Sid       = "DecryptGitHubAppParametersThroughSsm"

@@ -30,11 +30,30 @@ output "orphan_cleanup" {
 }
 
 output "runner_hooks" {
-  description = "For the runner instances: `job_started_script`, `job_completed_script`, `user_data` (installs both and sets ACTIONS_RUNNER_HOOK_JOB_STARTED/_COMPLETED) and `instance_policy_json` (attach to the runner instance role). Needed when `job_evidence = \"hooks\"`."
+  description = "For the runner instances: `job_started_script`, `job_completed_script`, `user_data` (installs both, sets ACTIONS_RUNNER_HOOK_JOB_STARTED/_COMPLETED, and starts the boot check that tags the instance `ghr:job-hooks` once the runner really calls them), `github_aws_runners` (`runner_hook_job_started` / `runner_hook_job_completed` for that module's inputs: the reaper's hooks chained with `existing_runner_hooks`) and `instance_policy_json` (attach to the runner instance role)."
   value = {
     job_started_script   = module.runner_hooks.job_started_script
     job_completed_script = module.runner_hooks.job_completed_script
     user_data            = module.runner_hooks.user_data
     instance_policy_json = module.runner_hooks.instance_policy_json
+    github_aws_runners   = module.runner_hooks.github_aws_runners
   }
+}
+
+output "probe_document_name" {
+  description = "Name of the SSM probe document the functions run on the fleet's SSM-managed Linux instances (PROBE_DOCUMENT_NAME); null when `enable_probe` is false."
+  value       = var.enable_probe ? module.probe[0].document_name : null
+}
+
+output "dashboard_name" {
+  description = "Name of the CloudWatch dashboard; null unless `create_dashboard`."
+  value       = one(aws_cloudwatch_dashboard.this[*].dashboard_name)
+}
+
+output "alarm_arns" {
+  description = "ARNs of the CloudWatch alarms by name (`<prefix>-<alarm>`); empty unless `create_alarms`."
+  value = merge(
+    { for a in aws_cloudwatch_metric_alarm.metric : a.alarm_name => a.arn },
+    { for a in aws_cloudwatch_metric_alarm.summed : a.alarm_name => a.arn },
+  )
 }

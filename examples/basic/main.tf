@@ -1,5 +1,6 @@
-# One organisation's runner fleet (instances tagged ghr:environment=gh-ci), reclaimed
-# conservatively: no job hooks, so the reaper waits longer before it trusts "idle".
+# One organisation's runner fleet (instances tagged ghr:environment=gh-ci), without job
+# hooks: the reaper asks the instances that run the SSM agent (the probe), and is
+# conservative on the others. A dashboard and alarms watch it.
 
 terraform {
   required_version = ">= 1.9.0"
@@ -38,9 +39,17 @@ module "runner_reaper" {
     idleCount = 1
   }]
 
+  create_dashboard    = true
+  create_alarms       = true
+  alarm_sns_topic_arn = aws_sns_topic.alerts.arn
+
   tags = {
     Project = "ci"
   }
+}
+
+resource "aws_sns_topic" "alerts" {
+  name = "gh-ci-reaper-alerts"
 }
 
 output "scale_down_function" {
@@ -51,4 +60,9 @@ output "scale_down_function" {
 output "orphan_cleanup_function" {
   description = "Name of the orphan-cleanup function."
   value       = module.runner_reaper.orphan_cleanup.function_name
+}
+
+output "dashboard" {
+  description = "Name of the CloudWatch dashboard."
+  value       = module.runner_reaper.dashboard_name
 }

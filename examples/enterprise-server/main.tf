@@ -1,5 +1,6 @@
 # GitHub Enterprise Server inside a VPC: the functions run in private subnets that reach
-# the GHES API, logs are encrypted with your key, and the packages come from S3.
+# the GHES API, trust its private CA, logs are encrypted with your key, and the packages
+# come from S3.
 
 terraform {
   required_version = ">= 1.9.0"
@@ -26,6 +27,12 @@ variable "ghes_hostname" {
   description = "Hostname of the GitHub Enterprise Server."
   type        = string
   default     = "github.example.com"
+}
+
+variable "ghes_points_per_minute" {
+  description = "The server's secondary rate limit per endpoint, in points a minute (GitHub Enterprise Server's rate limits are set by its administrator)."
+  type        = number
+  default     = 900
 }
 
 variable "subnet_ids" {
@@ -55,8 +62,11 @@ variable "artifacts_bucket" {
 module "runner_reaper" {
   source = "../../"
 
-  environment    = "ghes-ci"
-  github_api_url = "https://${var.ghes_hostname}/api/v3"
+  environment = "ghes-ci"
+  ghes_url    = "https://${var.ghes_hostname}" # the API is <ghes_url>/api/v3
+  # A PEM bundle with the CA that signed the server's certificate, in SSM.
+  github_ca_bundle_parameter = "/ghes-ci/github/ca-bundle"
+  github_points_per_minute   = var.ghes_points_per_minute
   github_app = {
     id_parameter              = "/ghes-ci/app/github_app_id"
     key_base64_parameter      = "/ghes-ci/app/github_app_key_base64"
@@ -72,8 +82,8 @@ module "runner_reaper" {
 
   lambda_s3 = {
     bucket             = var.artifacts_bucket
-    scale_down_key     = "runner-reaper/v0.1.0/scale-down.zip"
-    orphan_cleanup_key = "runner-reaper/v0.1.0/orphan-cleanup.zip"
+    scale_down_key     = "runner-reaper/v0.2.0/scale-down.zip"
+    orphan_cleanup_key = "runner-reaper/v0.2.0/orphan-cleanup.zip"
   }
 
   log_retention_in_days = 90

@@ -1,6 +1,7 @@
 # Repository-level runners (ghr:Type=Repo, ghr:Owner=<owner>/<repo>) in a fleet of your
-# own: a launch template whose user data installs the job hooks, and the instance role
-# they need. The reaper looks up the GitHub App installation per repository.
+# own: a launch template whose user data installs the job hooks and their boot check, and
+# the instance role they need (the hooks' tags, and the SSM agent for the probe). The reaper
+# looks up the GitHub App installation per repository.
 
 terraform {
   required_version = ">= 1.9.0"
@@ -41,7 +42,8 @@ module "runner_reaper" {
     id_parameter         = "/repo-ci/github_app_id"
     key_base64_parameter = "/repo-ci/github_app_key_base64"
   }
-  job_evidence = "hooks"
+  # job_evidence = "auto" (default): the hooks on instances whose boot check wrote the
+  # ghr:job-hooks marker, the SSM probe on the others.
 
   # Per repository: a warm runner for each repo on weekdays.
   idle_config = [{
@@ -69,6 +71,12 @@ resource "aws_iam_role_policy" "runner_job_hooks" {
   policy = module.runner_reaper.runner_hooks.instance_policy_json
 }
 
+# The SSM agent, for the probe (and Session Manager).
+resource "aws_iam_role_policy_attachment" "runner_ssm" {
+  role       = aws_iam_role.runner.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+
 resource "aws_iam_instance_profile" "runner" {
   name = "${local.environment}-runner"
   role = aws_iam_role.runner.name
@@ -82,7 +90,7 @@ resource "aws_launch_template" "runner" {
     arn = aws_iam_instance_profile.runner.arn
   }
 
-  # IMDSv2 only: the hooks use a session token.
+  # IMDSv2 only: the hooks and their boot check use a session token.
   metadata_options {
     http_tokens                 = "required"
     http_put_response_hop_limit = 1
@@ -92,8 +100,9 @@ resource "aws_launch_template" "runner" {
   user_data = base64encode(join("\n", [
     "#!/bin/bash",
     "set -euo pipefail",
+    # Before the runner starts; its boot check then waits for the runner's listener.
     module.runner_reaper.runner_hooks.user_data,
-    "# ... then configure and start the runner for <owner>/<repo> here.",
+    "# ... then configure and start the runner for <owner>/<repo> in /opt/actions-runner here.",
   ]))
 
   # The tags the reaper recognises; your scale-up sets ghr:Owner per repository.

@@ -42,7 +42,7 @@ function moduleVars(githubApiUrl: string): Record<string, unknown> {
     scale_down_schedule_expression: SCHEDULES.scale_down,
     orphan_cleanup_schedule_expression: SCHEDULES.orphan_cleanup,
     scale_down_timeout: 90,
-    orphan_cleanup_timeout: 75,
+    orphan_cleanup_timeout: 85, // settle 2 + 60 + two probe rounds of 10 s: at least 82
   };
 }
 
@@ -103,7 +103,7 @@ test('each function reads back with the values passed to the module, not the def
     MAX_JOB_DURATION_MINUTES: '45',
     DRY_RUN: 'false',
   };
-  for (const [which, timeout] of [['scale_down', 90], ['orphan_cleanup', 75]] as const) {
+  for (const [which, timeout] of [['scale_down', 90], ['orphan_cleanup', 85]] as const) {
     const config = await world.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: outputsOf(which).function_name }));
     expect(config.Timeout).toBe(timeout);
     expect(config.Environment?.Variables).toMatchObject(shared);

@@ -1,12 +1,14 @@
 // The module for real, against moto: apply the upgrade baseline, plan the working tree on
-// the same state (nothing replaced), apply it, read every function back, prove its IAM
-// policy with a policy simulator, and destroy it leaving nothing behind.
+// the same state (nothing replaced), apply it, read every function and the probe document
+// back, prove its IAM policy with a policy simulator, and destroy it leaving nothing behind.
+import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetRolePolicyCommand, IAMClient, ListRolePoliciesCommand, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, GetPolicyCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetDocumentCommand, ListDocumentsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { baselineCommit, extractCommit } from './baseline';
 import { applyModuleAgainstMoto, MOTO_ACCOUNT_ID, MOTO_REGION, readOutputs, writeFixture, DEFAULT_VARS, type DeployedReaper, type ReaperOutputs } from './harness';
 import { decide } from './iam-sim';
@@ -28,7 +30,7 @@ const VARS = {
   minimum_running_time_in_minutes: 0,
   runner_boot_time_in_minutes: 1,
   idle_confirmation_seconds: 2,
-  max_job_duration_minutes: 3,
+  max_job_duration_minutes: 30,
   job_evidence: 'hooks',
   settle_seconds: 4,
   github_concurrency: 6,
@@ -37,6 +39,14 @@ const VARS = {
   orphan_cleanup_schedule_expression: 'rate(8 minutes)',
   scale_down_timeout: 120,
   orphan_cleanup_timeout: 90,
+};
+
+/** Inputs the baseline does not have: given to the working tree's module only. */
+const NEW_VARS = {
+  create_dashboard: true,
+  create_alarms: true,
+  alarm_sns_topic_arn: `arn:aws:sns:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:reaper-alerts`,
+  alarm_thresholds: { instances_without_evidence: 0 },
 };
 
 const EXPECTED_ENV = {
@@ -49,7 +59,11 @@ const EXPECTED_ENV = {
   RUNNER_BOOT_TIME_IN_MINUTES: '1',
   IDLE_CONFIRMATION_SECONDS: '2',
   IDLE_CONFIG: JSON.stringify([{ cron: '* * * * *', evictionStrategy: 'oldest_first', idleCount: 1, timeZone: 'UTC' }]),
-  MAX_JOB_DURATION_MINUTES: '3',
+  MAX_JOB_DURATION_MINUTES: '30',
+  IDLE_POOL_SCOPE: 'owner',
+  UNREGISTERED_HOLD_MAX_INSTANCES: '0',
+  PROBE_DOCUMENT_NAME: 'gh-e2e-reaper-probe',
+  PROBE_TIMEOUT_SECONDS: '10',
   JOB_EVIDENCE: 'hooks',
   SETTLE_SECONDS: '4',
   GITHUB_CONCURRENCY: '6',
@@ -76,7 +90,7 @@ interface PlannedChange {
 let moto: Moto;
 let baseline: DeployedReaper | undefined;
 let outputs: ReaperOutputs;
-let clients: { lambda: LambdaClient; iam: IAMClient; events: EventBridgeClient; logs: CloudWatchLogsClient };
+let clients: { lambda: LambdaClient; iam: IAMClient; events: EventBridgeClient; logs: CloudWatchLogsClient; ssm: SSMClient };
 const cleanup: string[] = [];
 
 beforeAll(async () => {
@@ -91,6 +105,7 @@ beforeAll(async () => {
     iam: new IAMClient(config),
     events: new EventBridgeClient(config),
     logs: new CloudWatchLogsClient(config),
+    ssm: new SSMClient(config),
   };
 });
 
@@ -99,6 +114,18 @@ afterAll(async () => {
   await moto?.stop();
   for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
 });
+
+/** The aws CLI against moto, for the services this suite has no SDK client of (CloudWatch). */
+function awsCli(args: string[]): Promise<string> {
+  return new Promise((resolvePromise, reject) => {
+    execFile(
+      'aws',
+      [...args, '--endpoint-url', moto.url, '--region', MOTO_REGION, '--output', 'json'],
+      { env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_PAGER: '' } },
+      (error, stdout, stderr) => (error ? reject(new Error(`aws ${args.join(' ')}: ${stderr}`)) : resolvePromise(stdout)),
+    );
+  });
+}
 
 async function functionNames(): Promise<string[]> {
   const out = await clients.lambda.send(new ListFunctionsCommand({}));
@@ -131,7 +158,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     const fixture = baseline.fixtureDir;
     const current = await stageModule();
     cleanup.push(current);
-    writeFixture(fixture, current, moto.url, { ...DEFAULT_VARS, ...VARS });
+    writeFixture(fixture, current, moto.url, { ...DEFAULT_VARS, ...VARS, ...NEW_VARS });
     await terraformOk(fixture, ['init', '-input=false']);
     await terraformOk(fixture, ['plan', '-input=false', '-out=upgrade.tfplan']);
     const plan = JSON.parse(await terraformOk(fixture, ['show', '-json', 'upgrade.tfplan'])) as {
@@ -176,7 +203,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
         runtime: 'nodejs22.x',
         timeout,
         memory: 512,
-        env: { ...EXPECTED_ENV, POWERTOOLS_SERVICE_NAME: service },
+        env: { ...EXPECTED_ENV, POWERTOOLS_SERVICE_NAME: service, FUNCTION_TIMEOUT_SECONDS: String(timeout) },
       });
     }
   });
@@ -204,6 +231,58 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     }
   });
 
+  test('the probe document exists as a Linux shell step running modules/probe/scripts/probe.sh', async () => {
+    expect(outputs.probe_document_name).toBe('gh-e2e-reaper-probe');
+    const doc = await clients.ssm.send(new GetDocumentCommand({ Name: outputs.probe_document_name ?? '' }));
+    expect({ type: doc.DocumentType, format: doc.DocumentFormat }).toEqual({ type: 'Command', format: 'JSON' });
+    const content = JSON.parse(doc.Content ?? '{}') as {
+      mainSteps: Array<{ action: string; precondition: unknown; inputs: { runCommand: string[] } }>;
+    };
+    expect(content.mainSteps).toHaveLength(1);
+    expect(content.mainSteps[0]).toMatchObject({
+      action: 'aws:runShellScript',
+      precondition: { StringEquals: ['platformType', 'Linux'] },
+    });
+    const script = readFileSync(join(__dirname, '..', '..', 'modules', 'probe', 'scripts', 'probe.sh'), 'utf8');
+    const [rootLine, ...scriptLines] = content.mainSteps[0]?.inputs.runCommand ?? [];
+    expect(rootLine).toBe("RUNNER_REAPER_RUNNER_ROOT='{{ runnerRoot }}'");
+    expect(`${scriptLines.join('\n')}\n`).toBe(script);
+  });
+
+  test('the dashboard and the alarms exist, the alarms notifying the topic', async () => {
+    const dashboard = JSON.parse(await awsCli(['cloudwatch', 'get-dashboard', '--dashboard-name', 'gh-e2e-reaper'])) as {
+      DashboardBody: string;
+    };
+    const widgets = (JSON.parse(dashboard.DashboardBody) as { widgets: Array<{ type: string; properties: { metrics?: unknown[][] } }> })
+      .widgets;
+    const metricNames = new Set(widgets.flatMap((w) => (w.properties.metrics ?? []).map((line) => line[1])));
+    for (const name of ['Errors', 'GitHubUnavailable', 'RacesCaught', 'InstancesByEvidence', 'HeldUnregisteredOldestSeconds', 'GitHubDeletes', 'GitHubCalls']) {
+      expect({ name, shown: metricNames.has(name) }).toEqual({ name, shown: true });
+    }
+    const alarms = JSON.parse(await awsCli(['cloudwatch', 'describe-alarms', '--alarm-name-prefix', 'gh-e2e-reaper-'])) as {
+      MetricAlarms: Array<{ AlarmName: string; AlarmActions: string[]; OKActions: string[]; Metrics?: unknown[] }>;
+    };
+    expect(alarms.MetricAlarms.map((a) => a.AlarmName).sort()).toEqual(
+      [
+        'errors',
+        'github-rate-limited',
+        'github-unavailable',
+        'held-unregistered-too-long',
+        'instances-without-machine-evidence',
+        'orphan-cleanup-failed-invocations',
+        'reclaims-deferred',
+        'scale-down-failed-invocations',
+      ].map((a) => `gh-e2e-reaper-${a}`),
+    );
+    for (const alarm of alarms.MetricAlarms) {
+      expect({ alarm: alarm.AlarmName, actions: [alarm.AlarmActions, alarm.OKActions] }).toEqual({
+        alarm: alarm.AlarmName,
+        actions: [[NEW_VARS.alarm_sns_topic_arn], [NEW_VARS.alarm_sns_topic_arn]],
+      });
+    }
+    expect(alarms.MetricAlarms.find((a) => a.AlarmName === 'gh-e2e-reaper-errors')?.Metrics).toHaveLength(3);
+  });
+
   test('log groups exist with the configured retention', async () => {
     const groups = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: '/aws/lambda/gh-e2e-reaper' }));
     expect(groups.logGroups?.map((g) => [g.logGroupName, g.retentionInDays]).sort()).toEqual([
@@ -216,6 +295,9 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     const instance = (id: string) => `arn:aws:ec2:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:instance/${id}`;
     const ours = { 'aws:ResourceTag/ghr:environment': 'gh-e2e', 'aws:ResourceTag/ghr:Application': 'github-action-runner' };
     const parameter = (name: string) => `arn:aws:ssm:${MOTO_REGION}:${MOTO_ACCOUNT_ID}:parameter${name}`;
+    const document = (name: string, account: string = MOTO_ACCOUNT_ID) => `arn:aws:ssm:${MOTO_REGION}:${account}:document/${name}`;
+    // SendCommand reads an instance's tags as ssm:resourceTag/<key> (Service Authorization Reference).
+    const oursForSsm = { 'ssm:resourceTag/ghr:environment': 'gh-e2e', 'ssm:resourceTag/ghr:Application': 'github-action-runner' };
     let policies: Array<{ fn: string; policy: unknown; logGroup: string }>;
 
     beforeAll(async () => {
@@ -237,14 +319,26 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
         const allowed = [
           { action: 'ec2:DescribeInstances', resource: '*' },
           { action: 'ec2:TerminateInstances', resource: instance('i-0a'), context: ours },
-          ...['ghr:idle-since', 'ghr:draining-since', 'ghr:orphan', 'ghr:orphan-since'].flatMap((key) =>
+          ...['ghr:idle-since', 'ghr:draining-since', 'ghr:reaper-orphan-since'].flatMap((key) =>
             ['ec2:CreateTags', 'ec2:DeleteTags'].map((action) => ({
               action,
               resource: instance('i-0a'),
               context: { ...ours, 'aws:TagKeys': [key] },
             })),
           ),
-          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:orphan', 'ghr:orphan-since'] } },
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:idle-since', 'ghr:reaper-orphan-since'] } },
+          // The marks 0.1.0 wrote are removed, together with our own keys in one call.
+          {
+            action: 'ec2:DeleteTags',
+            resource: instance('i-0a'),
+            context: { ...ours, 'aws:TagKeys': ['ghr:orphan', 'ghr:orphan-since', 'ghr:reaper-orphan-since'] },
+          },
+          { action: 'ssm:SendCommand', resource: document('gh-e2e-reaper-probe') },
+          { action: 'ssm:SendCommand', resource: instance('i-0a'), context: oursForSsm },
+          ...['ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'].map((action) => ({
+            action,
+            resource: '*',
+          })),
           ...['/gh-e2e/app/id', '/gh-e2e/app/key', '/gh-e2e/app/installation'].map((name) => ({
             action: 'ssm:GetParameter',
             resource: parameter(name),
@@ -256,6 +350,31 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
         ];
         for (const request of allowed) {
           expect({ request, decision: await decide(policy, request) }).toEqual({ request, decision: 'Allowed' });
+        }
+      }
+    });
+
+    test('SendCommand: only the probe document, only on instances with both fleet tags', async () => {
+      const contexts: Array<Record<string, string>> = [
+        { 'ssm:resourceTag/ghr:environment': 'other-fleet', 'ssm:resourceTag/ghr:Application': 'github-action-runner' },
+        { 'ssm:resourceTag/ghr:environment': 'gh-e2e' },
+        { 'ssm:resourceTag/ghr:Application': 'github-action-runner' },
+        {},
+      ];
+      for (const { policy } of policies) {
+        const denied = [
+          ...contexts.map((context) => ({ action: 'ssm:SendCommand', resource: instance('i-0b'), context })),
+          // Any other document: another of this account's, or the probe's name in another
+          // account. (AWS-owned documents have ARNs without an account, which the simulator
+          // cannot parse; the statement names one full ARN, so they cannot match either.)
+          { action: 'ssm:SendCommand', resource: document('gh-e2e-other') },
+          { action: 'ssm:SendCommand', resource: document('gh-e2e-reaper-probe', '999999999999') },
+          { action: 'ssm:StartSession', resource: instance('i-0a'), context: oursForSsm },
+          { action: 'ssm:CreateDocument', resource: document('gh-e2e-reaper-probe') },
+          { action: 'ssm:UpdateDocument', resource: document('gh-e2e-reaper-probe') },
+        ];
+        for (const request of denied) {
+          expect({ request, decision: await decide(policy, request) }).toEqual({ request, decision: 'ImplicitlyDenied' });
         }
       }
     });
@@ -285,6 +404,10 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
       for (const { policy } of policies) {
         const denied = [
           { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:job'] } },
+          // ghr:orphan=true makes the github-aws-runners scale-down terminate the instance.
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:orphan'] } },
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:orphan-since'] } },
+          { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:job-hooks'] } },
           { action: 'ec2:DeleteTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:environment'] } },
           { action: 'ec2:CreateTags', resource: instance('i-0a'), context: { ...ours, 'aws:TagKeys': ['ghr:idle-since', 'Name'] } },
           { action: 'ec2:DeleteTags', resource: instance('i-0a'), context: ours },
@@ -302,14 +425,14 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     });
   });
 
-  test('the runner instance policy output lets an instance write only the ghr:job* keys on this fleet', async () => {
+  test('the runner instance policy output lets an instance write only the hook contract keys on this fleet', async () => {
     const policy = JSON.parse(outputs.runner_hooks.instance_policy_json) as { Statement: Array<Record<string, unknown>> };
     expect(policy.Statement).toHaveLength(1);
     expect(policy.Statement[0]).toMatchObject({
       Action: ['ec2:CreateTags', 'ec2:DeleteTags'],
       Condition: {
         StringEquals: { 'aws:ARN': '${ec2:SourceInstanceARN}', 'aws:ResourceTag/ghr:environment': 'gh-e2e' },
-        'ForAllValues:StringEquals': { 'aws:TagKeys': ['ghr:job', 'ghr:job-started-at', 'ghr:last-job-completed-at'] },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['ghr:job', 'ghr:job-started-at', 'ghr:last-job-completed-at', 'ghr:job-hooks'] },
       },
     });
     expect(outputs.runner_hooks.job_started_script).toBe(
@@ -317,7 +440,7 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     );
   });
 
-  test('terraform destroy leaves no function, role, log group or rule behind', async () => {
+  test('terraform destroy leaves no function, role, log group, rule, document, dashboard or alarm behind', async () => {
     if (!baseline) throw new Error('baseline not applied');
     await terraformOk(baseline.fixtureDir, ['destroy', '-auto-approve', '-input=false', '-refresh=false']);
     expect(await functionNames()).toEqual([]);
@@ -327,5 +450,11 @@ describe('upgrade from the baseline commit, then the working tree end to end', (
     expect(groups.logGroups ?? []).toEqual([]);
     const rules = await clients.events.send(new ListRulesCommand({ NamePrefix: 'gh-e2e-reaper' }));
     expect(rules.Rules ?? []).toEqual([]);
+    const documents = await clients.ssm.send(new ListDocumentsCommand({ Filters: [{ Key: 'Owner', Values: ['Self'] }] }));
+    expect((documents.DocumentIdentifiers ?? []).map((d) => d.Name)).toEqual([]);
+    const dashboards = JSON.parse(await awsCli(['cloudwatch', 'list-dashboards'])) as { DashboardEntries: unknown[] };
+    expect(dashboards.DashboardEntries).toEqual([]);
+    const alarms = JSON.parse(await awsCli(['cloudwatch', 'describe-alarms'])) as { MetricAlarms: unknown[] };
+    expect(alarms.MetricAlarms).toEqual([]);
   });
 });

@@ -63,9 +63,10 @@ test('--write replaces only the region between the markers', () => {
   expect(() => replaceRegion('# no markers\n', 'x')).toThrow(/BEGIN_TF_DOCS/);
 });
 
-test('the version lives in package.json and CHANGELOG.md has a section for it', () => {
+test('the version lives in package.json (mirrored in the release-please manifest) and CHANGELOG.md has a section for it', () => {
   const { version } = JSON.parse(read('package.json')) as { version: string };
   expect(version).toMatch(/^\d+\.\d+\.\d+$/);
-  expect(read('CHANGELOG.md')).toContain(`## [${version}]`);
-  expect(read('CHANGELOG.md')).toContain('## [Unreleased]');
+  expect(JSON.parse(read('.release-please-manifest.json'))).toEqual({ '.': version });
+  // release-please writes "## [x.y.z](compare link) (date)"; 0.1.0's hand-written heading is "## 0.1.0 (...)".
+  expect(read('CHANGELOG.md')).toMatch(new RegExp(`^## \\[?${version.replaceAll('.', '\\.')}\\b`, 'm'));
 });

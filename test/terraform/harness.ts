@@ -37,7 +37,9 @@ export interface ReaperOutputs {
     job_completed_script: string;
     user_data: string;
     instance_policy_json: string;
+    github_aws_runners: { runner_hook_job_started: string; runner_hook_job_completed: string };
   };
+  probe_document_name: string | null;
 }
 
 export interface DeployedReaper {
@@ -60,7 +62,7 @@ export const DEFAULT_VARS: Record<string, unknown> = {
 
 /** The provider block that sends every AWS call the module makes to moto. */
 export function motoProvider(motoUrl: string): Record<string, unknown> {
-  const services = ['cloudwatchlogs', 'ec2', 'events', 'iam', 'lambda', 'ssm', 'sts'];
+  const services = ['cloudwatch', 'cloudwatchlogs', 'ec2', 'events', 'iam', 'lambda', 'ssm', 'sts'];
   return {
     region: MOTO_REGION,
     access_key: 'test',

@@ -122,7 +122,7 @@ module "reaper" {
   minimum_running_time_in_minutes = 0
   runner_boot_time_in_minutes     = 0
   idle_confirmation_seconds       = 20
-  max_job_duration_minutes        = 20
+  max_job_duration_minutes        = 30 # the least the module and the functions accept
   job_evidence                    = "hooks"
   log_retention_in_days           = 1
 }

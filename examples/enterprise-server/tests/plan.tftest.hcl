@@ -26,6 +26,10 @@ run "vpc_kms_and_s3_packages" {
     error_message = "kms:Decrypt must be allowed only through SSM."
   }
   assert {
+    condition     = contains([for s in jsondecode(module.runner_reaper.scale_down.policy_json).Statement : s.Resource if s.Sid == "ReadGitHubAppParameters"][0], "arn:aws:ssm:eu-west-1:111122223333:parameter/ghes-ci/github/ca-bundle")
+    error_message = "The functions must be allowed to read the CA bundle parameter."
+  }
+  assert {
     condition     = module.runner_reaper.scale_down.function_name == "ghes-ci-reaper-scale-down"
     error_message = "The example must deploy the ghes-ci fleet's reaper."
   }

@@ -20,6 +20,14 @@ run "launch_template_installs_the_hooks" {
     error_message = "The runner user data must install the job hooks."
   }
   assert {
+    condition     = strcontains(base64decode(aws_launch_template.runner.user_data), "sh '/opt/runner-reaper/check-hooks.sh' --background")
+    error_message = "The runner user data must start the hooks' boot check."
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.runner_ssm.policy_arn == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    error_message = "The runners need the SSM agent's permissions for the probe."
+  }
+  assert {
     condition     = aws_launch_template.runner.metadata_options[0].http_tokens == "required"
     error_message = "The hooks use IMDSv2: the launch template must require tokens."
   }

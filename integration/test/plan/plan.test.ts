@@ -1,11 +1,13 @@
 /**
  * `runner-reaper plan` against the local world: the GitHub twin and a fleet of simulated
  * runners on moto. The plan runs as an operator runs it (the package's bin, in its own
- * Node process, real HTTP to the twin, real AWS SDK calls), its AWS calls counted by a
- * pass-through in front of moto. The proof that it is read-only comes from the other side
- * of the wire: the twin saw GETs only (and the App's installation token exchange), moto saw
- * Describe/Get/List only, and every tag and registration is as it was. Then the built
- * functions run on the same fleet and must decide what the plan said, now and next.
+ * Node process, real HTTP to the twin, real AWS SDK calls), its EC2 and Lambda calls
+ * counted by a pass-through in front of moto, its SSM calls logged by the SSM twin (which
+ * serves Run Command and passes the rest to moto), as the world's functions reach SSM. The
+ * proof that it is read-only comes from the other side of the wire: the GitHub twin saw
+ * GETs only (and the App's installation token exchange), AWS saw Describe/Get/List only (no
+ * SendCommand, even with the probe on), and every tag and registration is as it was. Then
+ * the built functions run on the same fleet and must decide what the plan said, now and next.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,8 +28,10 @@ jest.setTimeout(240_000);
 const BIN = join(REPO_ROOT, 'lambda', 'src', 'cli', 'bin.cjs');
 const world = useWorld();
 
-/** What the functions may call on AWS for the plan: reads only. Lambda's REST route is the counter's `other:`. */
+/** What the plan may call on AWS through the counter: reads only. Lambda's REST route is the counter's `other:`. */
 const AWS_READ = /^(ec2|ssm):(Describe|Get|List)[A-Z]\w*$|^other:GET \/2015-03-31\/functions\/[^/]+\/configuration$/;
+/** SSM operations (served by the SSM twin or passed on to moto) that only read. */
+const SSM_READ = /^(Describe|Get|List)[A-Z]\w*$/;
 
 interface PlanRun {
   code: number | null;
@@ -37,6 +41,7 @@ interface PlanRun {
 
 interface PlanJsonRow {
   instanceId: string;
+  probeable: boolean | null;
   action: string;
   reason: string;
   decidedBy: string;
@@ -46,6 +51,7 @@ interface PlanJsonRow {
 
 interface PlanJson {
   exitCode: number;
+  probe: { state: string; online?: number; why?: string };
   readOnly: boolean;
   configurationSource: string;
   configuration: { environments: string[] };
@@ -78,6 +84,8 @@ function planEnv(w: LocalWorld, overrides: Record<string, string | undefined> = 
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...configVariablesOf(w.functionEnv),
     ...motoEnv(counter.url),
+    // SSM as the world's functions reach it: Run Command served by the twin, the rest moto's.
+    AWS_ENDPOINT_URL_SSM: w.ssmTwin.url,
     ...overrides,
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
@@ -115,13 +123,24 @@ async function fleetState(w: LocalWorld, ids: string[]) {
   );
 }
 
+/** Forget what the twins and the counter saw, so the next checks see the plan's calls only. */
+function clearWire(w: LocalWorld): void {
+  w.twin.log.clear();
+  w.ssmTwin.log.length = 0;
+  counter.reset();
+}
+
 function expectReadOnlyWire(w: LocalWorld): void {
   const twinCalls = w.twin.log.all().map((e) => `${e.method} ${e.route}`);
   expect(twinCalls.length).toBeGreaterThan(0);
   for (const call of twinCalls) expect(call).toMatch(new RegExp(`^GET |^POST ${ROUTES.installationToken.replace(/[{}]/g, '\\$&')}$`));
   const awsCalls = Object.keys(counter.byAction());
-  expect(awsCalls).toEqual(expect.arrayContaining(['ec2:DescribeInstances', 'ssm:GetParameter']));
+  expect(awsCalls).toContain('ec2:DescribeInstances');
   for (const action of awsCalls) expect(action).toMatch(AWS_READ);
+  const ssmCalls = w.ssmTwin.log.map((e) => e.operation);
+  expect(ssmCalls).toContain('GetParameter');
+  for (const operation of ssmCalls) expect(operation).toMatch(SSM_READ);
+  expect(w.ssmTwin.calls('SendCommand')).toHaveLength(0);
 }
 
 /** What a function decided per instance in its last run (the executors log decided action and reason). */
@@ -161,8 +180,7 @@ describe('runner-reaper plan against the twin and moto', () => {
     const ids = [firstSighting!, busy!, bypass!, confirmedIdle!, newOrphan!, oldOrphan!];
 
     const before = await fleetState(w, ids);
-    w.twin.log.clear();
-    counter.reset();
+    clearWire(w);
     const plan = await planJson(w);
 
     // Read-only, seen from the wire and from the state of the world.
@@ -216,6 +234,46 @@ describe('runner-reaper plan against the twin and moto', () => {
     expect(w.harmedJobs()).toEqual([]);
   });
 
+  it('with the probe on, asks SSM who could be probed exactly as a run does, and never sends SendCommand', async () => {
+    const w = world();
+    const [managed] = await launch(w, { ssm: true, hooks: 'none' });
+    const [unmanaged] = await launch(w, { ssm: false, hooks: 'none' });
+    const ids = [managed!, unmanaged!];
+    const before = await fleetState(w, ids);
+    clearWire(w);
+    const run = await runPlan(['--json'], planEnv(w, { JOB_EVIDENCE: 'auto' }));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as PlanJson;
+
+    expectReadOnlyWire(w);
+    expect(await fleetState(w, ids)).toEqual(before);
+    expect(plan.probe).toEqual({ state: 'read', online: 1 });
+    const rows = byInstance(plan);
+    expect([rows.get(managed!)!.probeable, rows.get(unmanaged!)!.probeable]).toEqual([true, false]);
+    const planAsked = w.ssmTwin.calls('DescribeInstanceInformation').map((e) => e.request);
+    expect(planAsked).toHaveLength(1);
+
+    // A run with the same configuration asks SSM the same question and decides what the plan said.
+    const fn = await w.startFunction('scale-down', { env: { JOB_EVIDENCE: 'auto' } });
+    w.ssmTwin.log.length = 0;
+    const logged = fn.jsonLogs().length;
+    expectReturned(await w.run(fn));
+    expect(w.ssmTwin.calls('DescribeInstanceInformation').map((e) => e.request)).toEqual(planAsked);
+    const decided = decisionsSince(fn, logged);
+    for (const id of ids) expect({ id, ...decided.get(id) }).toEqual({ id, ...pick(rows.get(id)!.decisions.scaleDown) });
+  });
+
+  it('with JOB_EVIDENCE=hooks, says why the probe is off and does not ask SSM', async () => {
+    const w = world();
+    await launch(w, { ssm: true, hooks: 'none' });
+    clearWire(w);
+    const plan = await planJson(w);
+    expect(plan.probe).toEqual({ state: 'off', why: 'JOB_EVIDENCE=hooks: only JOB_EVIDENCE=auto probes' });
+    expect(w.ssmTwin.calls('DescribeInstanceInformation')).toHaveLength(0);
+    expectReadOnlyWire(w);
+  });
+
   it('prints the table and the summary for people', async () => {
     const w = world();
     const [idle] = await launch(w);
@@ -251,8 +309,7 @@ describe('runner-reaper plan against the twin and moto', () => {
     );
     // Nothing of the configuration in the shell: it all comes from the function.
     const shellWithoutConfig = Object.fromEntries(Object.keys(configVariablesOf(w.functionEnv)).map((k) => [k, undefined]));
-    w.twin.log.clear();
-    counter.reset();
+    clearWire(w);
     const run = await runPlan(['--json', '--function', 'gh-ci-reaper-scale-down'], planEnv(w, shellWithoutConfig));
     expect(run.stderr).toBe('');
     const plan = JSON.parse(run.stdout) as PlanJson & { configuration: { idleConfirmationSeconds: number } };

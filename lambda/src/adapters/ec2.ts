@@ -12,7 +12,7 @@ import {
   type Filter,
   type Instance,
 } from '@aws-sdk/client-ec2';
-import { RUNNER_APPLICATION, TAG, type InstanceView } from '../core';
+import { RUNNER_APPLICATION, TAG, type InstanceView, type RunnerOs } from '../core';
 import type { Ec2Port, InstanceListing, MalformedInstance, TerminateResult } from './ports';
 
 /** TerminateInstances, CreateTags and DeleteTags accept at most this many ids per call. */
@@ -58,10 +58,23 @@ export function parseInstance(raw: Instance): Parsed {
   for (const tag of raw.Tags ?? []) {
     if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
   }
+  const platform = platformOf(raw);
   return {
     ok: true,
-    instance: { id, state: state as InstanceView['state'], launchTime, tags },
+    instance: { id, state: state as InstanceView['state'], launchTime, tags, ...(platform ? { platform } : {}) },
   };
+}
+
+/**
+ * The OS as EC2 tells it: `Platform` is `windows` for Windows and absent otherwise;
+ * `PlatformDetails` names the AMI's platform ("Windows", "Linux/UNIX", ...); macOS runs
+ * only on the mac* instance families. Undefined when EC2 does not say.
+ */
+export function platformOf(raw: Instance): RunnerOs | undefined {
+  if (String(raw.Platform ?? '').toLowerCase() === 'windows' || raw.PlatformDetails?.startsWith('Windows')) return 'windows';
+  if (raw.InstanceType?.startsWith('mac')) return 'macos';
+  if (raw.PlatformDetails !== undefined && raw.PlatformDetails !== '') return 'linux';
+  return undefined;
 }
 
 export class Ec2Adapter implements Ec2Port {

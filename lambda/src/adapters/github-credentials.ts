@@ -19,7 +19,8 @@ export type CredentialSource = () => Promise<GitHubAppCredentials>;
 /** Cache SSM values this long (seconds): rotations are picked up within a few minutes. */
 export const CREDENTIAL_MAX_AGE_SECONDS = 300;
 
-async function readSecret(name: string, maxAge: number): Promise<string> {
+/** One SSM parameter, decrypted (SecureString or String). Errors name the parameter, never its value. */
+export async function readSecret(name: string, maxAge: number): Promise<string> {
   let value: string | undefined;
   try {
     value = await getParameter(name, { decrypt: true, maxAge });

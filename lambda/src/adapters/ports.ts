@@ -46,11 +46,33 @@ export interface Ec2WritePort {
 
 export type Ec2Port = Ec2ReadPort & Ec2WritePort;
 
+/**
+ * How long GitHub calls can take, for the executors' time budget (issue 10, point 17).
+ * Queueing comes on top of `worstCaseRequestMs`: requests of one endpoint are paced, so N
+ * reads of one endpoint take about max(0, N - burstReads) x readIntervalMs before the last
+ * one is sent, and N DELETEs about N x writeIntervalMs.
+ */
+export interface GitHubTiming {
+  /** Longest one request takes from its first attempt: retries and rate-limit waits included; then it fails. */
+  worstCaseRequestMs: number;
+  /** Gap between reads of one endpoint once its burst is used. */
+  readIntervalMs: number;
+  /** Reads of one endpoint that go at once before pacing starts. */
+  burstReads: number;
+  /** Gap between DELETEs. */
+  writeIntervalMs: number;
+}
+
 export interface GitHubReadPort {
-  /** Every registered runner of the owner, all pages. Throws on any error or malformed page. */
+  /**
+   * Every registered runner of the owner, all pages, checked to fit together. Throws on
+   * any error, a malformed page, or pages that still do not fit together when read again.
+   */
   listRunners(owner: OwnerRef): Promise<RunnerView[]>;
   /** One GET, classified. Never throws. */
   getRunner(owner: OwnerRef, runnerId: number): Promise<RunnerRead>;
+  /** The client's timing; absent in test doubles (then plan with your own bound). */
+  readonly timing?: GitHubTiming;
 }
 
 export interface GitHubWritePort {

@@ -5,18 +5,21 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { Ec2Adapter } from '../adapters/ec2';
-import { GitHubClients } from '../adapters/github-client';
 import { ssmCredentials, type CredentialSource } from '../adapters/github-credentials';
 import { GitHubRunners } from '../adapters/github-runners';
+import type { GitHubTiming } from '../adapters/ports';
 import type { Config } from '../config/schema';
-import type { ProbeAvailability, Snapshot } from '../core';
+import type { ProbeAvailability } from '../core';
+import { createGitHubClients } from '../handlers/github-clients';
+import { createSsmProbe } from '../handlers/runtime';
 import { readSnapshot } from '../handlers/snapshot';
 import { awsFailure } from './aws-errors';
 import { CONFIG_VARIABLES, flagOf, parsePlanArgs, readFunctionEnvironment, resolveConfig, type PlanArgs, type ResolvedConfig } from './configuration';
 import { CliFailure, EXIT, type ExitCode } from './exit-codes';
 import { makePlan, type Plan } from './plan';
-import { readOnlyEc2, readOnlyGitHub, refuseAwsWrites, refuseGitHubWrites, type PlanPorts } from './read-only';
+import { readOnlyEc2, readOnlyGitHub, readOnlyProbe, refuseAwsWrites, refuseGitHubWrites, type PlanPorts } from './read-only';
 import { renderText, toJson, type PlanContext } from './render';
 
 export interface CliIo {
@@ -33,6 +36,8 @@ export interface PlanReaders {
   /** The GitHub App's credentials from SSM (GetParameter), read before anything else of GitHub's. */
   githubCredentials: CredentialSource;
   githubRequests: () => number;
+  /** How the plan's GitHub client paces its requests: the functions' own (createGitHubClients). */
+  githubTiming: GitHubTiming;
 }
 
 /** Everything that reaches AWS or GitHub, replaceable in tests. */
@@ -45,39 +50,49 @@ export interface PlanDeps {
   readers(config: Config, io: CliIo): PlanReaders;
 }
 
+/**
+ * The real readers: the functions' own adapters and client builders (createGitHubClients,
+ * createSsmProbe), each behind the three read-only layers of read-only.ts.
+ */
+export function planReaders(config: Config, io: CliIo): PlanReaders {
+  const githubCredentials = ssmCredentials(config.githubApp);
+  const clients = createGitHubClients(config, {
+    credentials: githubCredentials,
+    warn: (message) => io.stderr(`runner-reaper plan: GitHub: ${message}\n`),
+  });
+  const github = new GitHubRunners(async (owner) => refuseGitHubWrites(await clients.forOwner(owner)), {
+    forget: (owner) => clients.forget(owner),
+    timing: clients.timing,
+  });
+  // Only onlineInstances (DescribeInstanceInformation) is kept of the probe, and its SSM
+  // client refuses SendCommand anyway.
+  const probe = createSsmProbe(config, refuseAwsWrites(new SSMClient({})));
+  return {
+    ports: {
+      ec2: readOnlyEc2(new Ec2Adapter(refuseAwsWrites(new EC2Client({})))),
+      github: readOnlyGitHub(github),
+      ...(probe ? { probe: readOnlyProbe(probe) } : {}),
+    },
+    githubCredentials,
+    githubRequests: () => clients.stats.requests,
+    githubTiming: clients.timing,
+  };
+}
+
 export const realDeps: PlanDeps = {
   region: () => new EC2Client({}).config.region(),
   awsCredentials: () => new EC2Client({}).config.credentials(),
   lambda: () => refuseAwsWrites(new LambdaClient({})),
-  readers(config, io) {
-    const ec2 = refuseAwsWrites(new EC2Client({}));
-    const githubCredentials = ssmCredentials(config.githubApp);
-    let requests = 0;
-    const clients = new GitHubClients({
-      baseUrl: config.githubApiUrl,
-      credentials: githubCredentials,
-      concurrency: config.githubConcurrency,
-      onRequest: () => {
-        requests++;
-      },
-      warn: (message) => io.stderr(`runner-reaper plan: GitHub: ${message}\n`),
-    });
-    const github = new GitHubRunners(async (owner) => refuseGitHubWrites(await clients.forOwner(owner)));
-    return {
-      // No probe port yet: the SSM read adapter (DescribeInstanceInformation) comes with the
-      // probe. `withProbeAvailability` below takes it as soon as there is one.
-      ports: { ec2: readOnlyEc2(new Ec2Adapter(ec2)), github: readOnlyGitHub(github) },
-      githubCredentials,
-      githubRequests: () => requests,
-    };
-  },
+  readers: planReaders,
 };
 
 export const PLAN_HELP = `Usage: runner-reaper plan [--function NAME] [--region REGION] [--profile PROFILE] [--json] [--VARIABLE VALUE ...]
 
 Shows what runner-reaper's two functions would do to the fleet now, and next, without
-changing anything: it reads EC2, SSM (the GitHub App's parameters) and GitHub's runner
-listings, runs both decision cores and prints one row per instance and a summary.
+changing anything: it reads EC2, SSM (the GitHub App's parameters, the CA bundle if one is
+configured and, when the probe is on, which instances are online) and GitHub's runner
+listings, runs both decision cores and prints one row per instance and a summary. It
+never probes: SendCommand runs a command on the instances.
 
 Configuration: the functions' environment variables, validated as the functions do. They
 come from this shell's environment, or with --function NAME from a deployed function
@@ -118,28 +133,13 @@ async function requireGitHubCredentials(credentials: CredentialSource): Promise<
 }
 
 /**
- * Which instances could be probed, when the probe is configured and an SSM read port is
- * there. Fails closed as a run would: an SSM error means nobody counts as probe-able.
+ * What the plan says about the probe: what readSnapshot read from SSM (the same read a run
+ * makes), or why SSM was not asked.
  */
-export async function withProbeAvailability(
-  snapshot: Snapshot,
-  config: Config,
-  probe: PlanPorts['probe'],
-): Promise<{ snapshot: Snapshot; context: PlanContext['probe'] }> {
-  if (!config.probe) return { snapshot, context: { state: 'off' } };
-  if (snapshot.probe) return { snapshot, context: snapshot.probe.error ? { state: 'error', error: snapshot.probe.error } : { state: 'read', online: snapshot.probe.online.size } };
-  if (!probe) return { snapshot, context: { state: 'not-read', why: 'this build has no SSM read adapter for the probe' } };
-  let availability: ProbeAvailability;
-  try {
-    availability = { enabled: true, online: await probe.onlineInstances(snapshot.instances.map((i) => i.id)) };
-  } catch (error) {
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-    availability = { enabled: true, online: new Set(), error: message };
-  }
-  return {
-    snapshot: { ...snapshot, probe: availability },
-    context: availability.error ? { state: 'error', error: availability.error } : { state: 'read', online: availability.online.size },
-  };
+export function probeContext(config: Config, probe: ProbeAvailability): PlanContext['probe'] {
+  if (probe.enabled) return probe.error ? { state: 'error', error: probe.error } : { state: 'read', online: probe.online.size };
+  if (!config.probe) return { state: 'off', why: 'PROBE_DOCUMENT_NAME unset' };
+  return { state: 'off', why: `JOB_EVIDENCE=${config.jobEvidence}: only JOB_EVIDENCE=auto probes` };
 }
 
 /** What was not read completely: each makes the plan end with EXIT.unreadable. */
@@ -180,9 +180,8 @@ async function plan(argv: readonly string[], io: CliIo, deps: PlanDeps): Promise
   } catch (error) {
     throw awsFailure(error, 'list the runner instances (ec2:DescribeInstances)');
   }
-  const probed = await withProbeAvailability(read.snapshot, config, readers.ports.probe);
-  const result = makePlan(probed.snapshot, read.malformed);
-  const context: PlanContext = { source, githubRequests: readers.githubRequests(), probe: probed.context };
+  const result = makePlan(read.snapshot, read.malformed);
+  const context: PlanContext = { source, githubRequests: readers.githubRequests(), probe: probeContext(config, read.snapshot.probe) };
 
   const problems = problemsOf(result, context);
   const exitCode = problems.length > 0 ? EXIT.unreadable : EXIT.ok;

@@ -34,7 +34,7 @@ export interface PlanPorts {
   /**
    * Which instances could be probed (SSM DescribeInstanceInformation). There is no probe
    * run: SendCommand runs a command on the instances, so the plan only says who could be
-   * asked. Absent when the probe is off or no SSM read adapter is available.
+   * asked. Absent when a run would not probe either (handlers/runtime.ts, createSsmProbe).
    */
   probe?: ReadOnly<ProbeAvailabilityPort, ProbeRunPort>;
 }

@@ -9,8 +9,11 @@ export interface PlanContext {
   source: string;
   /** HTTP requests made to GitHub. */
   githubRequests: number;
-  /** What SSM said about the probe, when the probe is configured. */
-  probe: { state: 'off' } | { state: 'not-read'; why: string } | { state: 'read'; online: number } | { state: 'error'; error: string };
+  /**
+   * What SSM said about the probe (DescribeInstanceInformation, read as a run reads it),
+   * or why it was not asked: a run with this configuration does not probe.
+   */
+  probe: { state: 'off'; why: string } | { state: 'read'; online: number } | { state: 'error'; error: string };
 }
 
 export function formatDuration(ms: number): string {
@@ -53,13 +56,16 @@ export function nextText(next: Forecast, now: Date, dryRun: boolean): string {
 }
 
 const COLUMNS = ['INSTANCE', 'OWNER', 'RUNNER', 'EVIDENCE', 'DECISION', 'REASON', 'NEXT', 'SENTENCE'] as const;
+/** With the probe read: PROBE after EVIDENCE, whether a run could probe the instance. */
+const PROBE_COLUMNS = ['INSTANCE', 'OWNER', 'RUNNER', 'EVIDENCE', 'PROBE', 'DECISION', 'REASON', 'NEXT', 'SENTENCE'] as const;
 
-function cells(row: PlanRow, plan: Plan): string[] {
+function cells(row: PlanRow, plan: Plan, withProbe: boolean): string[] {
   return [
     row.instanceId,
     ownerText(row.owner),
     runnerText(row.runner),
     row.evidence ?? '-',
+    ...(withProbe ? [row.probeable === undefined ? '-' : row.probeable ? 'yes' : 'no'] : []),
     `${row.decision.action} (${row.decidedBy})`,
     row.decision.reason,
     nextText(row.next, plan.generatedAt, plan.config.dryRun),
@@ -98,17 +104,15 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-function probeLine(context: PlanContext): string {
+function probeLine(context: PlanContext, total: number): string {
   const p = context.probe;
   switch (p.state) {
     case 'off':
-      return 'Probe: off (PROBE_DOCUMENT_NAME unset).';
-    case 'not-read':
-      return `Probe: configured, but who could be probed was not read (${p.why}).`;
+      return `Probe: off (${p.why}).`;
     case 'error':
       return `Probe: SSM could not be read (${p.error}); a run would count no instance as probe-able.`;
     case 'read':
-      return `Probe: ${plural(p.online, 'instance')} online in SSM could be probed. The plan does not probe: SendCommand runs a command on the instances.`;
+      return `Probe: ${p.online} of ${plural(total, 'instance')} online in SSM, so a run could probe them (column PROBE). The plan does not probe: SendCommand runs a command on the instances.`;
   }
 }
 
@@ -120,7 +124,10 @@ export function renderText(plan: Plan, context: PlanContext): string {
   );
   out.push('');
   if (plan.rows.length === 0) out.push('No runner instances (pending or running) carry these ghr:environment tags.');
-  else out.push(...renderTable(COLUMNS, plan.rows.map((r) => cells(r, plan))));
+  else {
+    const withProbe = context.probe.state === 'read';
+    out.push(...renderTable(withProbe ? PROBE_COLUMNS : COLUMNS, plan.rows.map((r) => cells(r, plan, withProbe))));
+  }
   out.push('');
   out.push('Summary');
   const owners = summary.owners.map((o) => (o.ok ? `${ownerText(o.owner)} (${plural(o.runners ?? 0, 'runner')})` : `${ownerText(o.owner)} (listing failed: ${o.error})`));
@@ -151,7 +158,7 @@ export function renderText(plan: Plan, context: PlanContext): string {
       ? '  Machine evidence: not reported by this version of the decision core.'
       : `  Machine evidence: hooks ${e.hooks}, probe ${e.probe}, none ${e.none}${e.unknown > 0 ? `, not reported ${e.unknown}` : ''}.`,
   );
-  out.push(`  ${probeLine(context)}`);
+  out.push(`  ${probeLine(context, summary.instances)}`);
   if (summary.malformed.length > 0) {
     out.push(`  EC2 described ${plural(summary.malformed.length, 'instance')} the reaper cannot read (a run keeps them):`);
     for (const m of summary.malformed) out.push(`    ${m.instanceId ?? '(no id)'}: ${m.problem}`);

@@ -9,10 +9,24 @@ import { ownerKey, type Decision, type InstanceView, type OwnerRef, type RunnerV
 
 export type GateResult =
   | { passed: false; decision: Decision }
-  | { passed: true; owner: OwnerRef; runners: RunnerView[] };
+  | { passed: true; owner: OwnerRef; runners: RunnerView[]; environment: string };
 
-function keep(instance: InstanceView, reason: Decision['reason'], message: string, owner?: OwnerRef): Decision {
-  return { instanceId: instance.id, action: 'keep', reason, message, ...(owner ? { owner } : {}) };
+/** The instance's `ghr:environment` when it is one this deployment owns (for labelling decisions). */
+function ownEnvironment(instance: InstanceView, snapshot: Snapshot): string | undefined {
+  const environment = instance.tags[TAG.environment];
+  return environment !== undefined && snapshot.config.environments.includes(environment) ? environment : undefined;
+}
+
+function keep(instance: InstanceView, snapshot: Snapshot, reason: Decision['reason'], message: string, owner?: OwnerRef): Decision {
+  const environment = ownEnvironment(instance, snapshot);
+  return {
+    instanceId: instance.id,
+    action: 'keep',
+    reason,
+    message,
+    ...(owner ? { owner } : {}),
+    ...(environment !== undefined ? { environment } : {}),
+  };
 }
 
 export function describeOwner(owner: OwnerRef): string {
@@ -22,10 +36,10 @@ export function describeOwner(owner: OwnerRef): string {
 export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
   const { tags } = instance;
   if (hasBypass(tags)) {
-    return { passed: false, decision: keep(instance, 'bypass-tag', `Kept: ${TAG.bypassRemoval}=true asks never to touch it.`) };
+    return { passed: false, decision: keep(instance, snapshot, 'bypass-tag', `Kept: ${TAG.bypassRemoval}=true asks never to touch it.`) };
   }
   if (instance.state !== 'running') {
-    return { passed: false, decision: keep(instance, 'not-running', `Kept: the instance is ${instance.state}, not running.`) };
+    return { passed: false, decision: keep(instance, snapshot, 'not-running', `Kept: the instance is ${instance.state}, not running.`) };
   }
   // Discovery filters on these tags already; checking again means a wrong filter can
   // never make the core act on someone else's instance.
@@ -35,6 +49,7 @@ export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
       passed: false,
       decision: keep(
         instance,
+        snapshot,
         'malformed-tags',
         `Kept: ${TAG.application}/${TAG.environment} do not say it is a runner of ${snapshot.config.environments.join(', ')}.`,
       ),
@@ -44,7 +59,7 @@ export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
   if (!owner) {
     return {
       passed: false,
-      decision: keep(instance, 'missing-owner-tag', `Kept: ${TAG.owner}/${TAG.type} do not name a valid org or owner/repo.`),
+      decision: keep(instance, snapshot, 'missing-owner-tag', `Kept: ${TAG.owner}/${TAG.type} do not name a valid org or owner/repo.`),
     };
   }
   const listing = snapshot.runnersByOwner.get(ownerKey(owner));
@@ -52,8 +67,8 @@ export function gate(instance: InstanceView, snapshot: Snapshot): GateResult {
     const why = listing && !listing.ok ? `failed (${listing.error})` : 'is missing';
     return {
       passed: false,
-      decision: keep(instance, 'github-unavailable', `Kept: the runner listing of ${describeOwner(owner)} ${why}.`, owner),
+      decision: keep(instance, snapshot, 'github-unavailable', `Kept: the runner listing of ${describeOwner(owner)} ${why}.`, owner),
     };
   }
-  return { passed: true, owner, runners: listing.runners };
+  return { passed: true, owner, runners: listing.runners, environment };
 }

@@ -26,23 +26,27 @@ function runnerIdTag(instance: InstanceView): number | undefined {
   return Number(raw);
 }
 
-/** Among several runners claiming the instance, a busy one wins: assume the worst. */
-function preferBusy(candidates: RunnerView[]): RunnerView | undefined {
-  return candidates.find((r) => r.busy) ?? candidates[0];
+/**
+ * Every listed runner that could be this instance's registration, best match first:
+ * by `ghr:github_runner_id` (JIT runners), then by a name equal to the instance id, then
+ * by a name ending with it.
+ */
+export function claimingRunners(instance: InstanceView, runners: RunnerView[]): RunnerView[] {
+  const id = runnerIdTag(instance);
+  const byId = id === undefined ? [] : runners.filter((r) => r.id === id);
+  const exact = runners.filter((r) => r.name === instance.id);
+  const suffix = runners.filter((r) => r.name.endsWith(instance.id));
+  return [...new Set([...byId, ...exact, ...suffix])];
 }
 
 /**
- * The runner of this instance: by `ghr:github_runner_id` (JIT runners), else by a runner
- * name equal to or ending with the instance id. Falling back to the name when the id tag
- * matches nothing errs towards "registered", which only ever keeps more.
+ * The runner of this instance. When several runners could be it, a busy one wins across
+ * every tier (issue 8, point 4): an id-tag or exact-name match must never hide a busy
+ * suffix match, or the instance is reclaimed while its other registration runs a job.
+ * Falling back to the name when the id tag matches nothing errs towards "registered",
+ * which only ever keeps more.
  */
 export function findRunner(instance: InstanceView, runners: RunnerView[]): RunnerView | undefined {
-  const id = runnerIdTag(instance);
-  if (id !== undefined) {
-    const byId = runners.find((r) => r.id === id);
-    if (byId) return byId;
-  }
-  const exact = runners.filter((r) => r.name === instance.id);
-  if (exact.length > 0) return preferBusy(exact);
-  return preferBusy(runners.filter((r) => r.name.endsWith(instance.id)));
+  const claimants = claimingRunners(instance, runners);
+  return claimants.find((r) => r.busy) ?? claimants[0];
 }

@@ -1,27 +1,43 @@
 /**
  * The executors' last looks before acting, as pure judgements: the I/O (GET the runner,
- * re-read the tags) happens in the executor, the verdict here. Anything unknown keeps.
+ * re-read the tags, ask the probe) happens in the executor, the verdict here. Anything
+ * unknown keeps: a missing or partial EC2 answer, a failed GET, a probe without an answer.
  */
-import { hasBypass, hasJobEvidence, jobActivityAfter } from './evidence';
-import { TAG } from './tags';
-import type { Config } from '../config/schema';
-import type { Decision, InstanceView, ReasonCode, RunnerRead } from './types';
+import { hasBypass, hasJobEvidence, hookTagsChanged, jobActivityAfter } from './evidence';
+import { ownerOf } from './match';
+import { RUNNER_APPLICATION, TAG } from './tags';
+import type { Decision, InstanceView, ProbeRead, ReasonCode, RunnerRead } from './types';
 
-export interface SettleJudgementInput {
+/** What both looks need besides the reads themselves. */
+interface LookInput {
   decision: Decision;
-  /** The instance re-read after the settle; undefined = the read failed or it is gone. */
+  /** The instance re-read; undefined = the read failed or it is gone. */
   fresh: InstanceView | undefined;
-  /** The re-check GET (scale-down); undefined for orphan-cleanup, which re-lists instead. */
+  /** The probe's answer; only consulted for decisions whose evidence is `probe` (undefined there = no answer). */
+  probe?: ProbeRead | undefined;
+  /** The environments this deployment owns: a re-read must still carry one of them. */
+  environments: readonly string[];
+  /** The clock of the look (for job times written slightly in the future). */
+  now?: Date;
+}
+
+export interface SettleJudgementInput extends LookInput {
+  /** The re-check GET (scale-down, after a DELETE GitHub accepted); undefined when not made. */
   runnerRead: RunnerRead | undefined;
   /** When the mark was made (draining-since for scale-down, the decision for orphans). */
   markedAt: Date;
-  jobEvidence: Config['jobEvidence'];
+}
+
+export interface BeforeDeleteInput extends LookInput {
+  read: RunnerRead;
 }
 
 export interface SettleJudgement {
   terminate: boolean;
   reason: ReasonCode;
   message: string;
+  /** On a termination: what the log line should add (e.g. that the probe gave no answer). */
+  note?: string;
 }
 
 export interface DeleteJudgement {
@@ -33,62 +49,142 @@ export interface DeleteJudgement {
   message: string;
 }
 
+/** Reasons whose decision is about an instance that carries `ghr:job` already (a stale or overdue one). */
+const ABOUT_A_JOB_TAG: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['max-job-duration-exceeded', 'stale-job-evidence']);
+
+/**
+ * A re-read that does not carry the fleet tags the decision was made on is a partial (or
+ * wrong) EC2 answer: an instance read without its tag set would otherwise look like "no
+ * ghr:job, no bypass" (issue 10, point 2).
+ */
+function partialAnswer(decision: Decision, fresh: InstanceView, environments: readonly string[]): string | undefined {
+  if (fresh.id !== decision.instanceId) return `EC2 answered for ${fresh.id}`;
+  const { tags } = fresh;
+  if (tags[TAG.application] !== RUNNER_APPLICATION) return `the re-read lacks ${TAG.application}`;
+  const environment = tags[TAG.environment];
+  if (environment === undefined || !environments.includes(environment)) return `the re-read lacks ${TAG.environment} of this deployment`;
+  const owner = ownerOf(fresh);
+  if (!owner) return `the re-read lacks a valid ${TAG.owner}/${TAG.type}`;
+  if (decision.owner && (owner.type !== decision.owner.type || owner.owner !== decision.owner.owner)) {
+    return `the re-read names another owner (${owner.type} ${owner.owner})`;
+  }
+  return undefined;
+}
+
+/**
+ * What the hook tags say since the decision, or undefined when they say nothing new. With
+ * the decision's own copy of the hook tags, any change is a hook that fired (a job started
+ * or ended); a `ghr:job` the decision knew about (stale or overdue) is no news. Without it
+ * (older callers), the tag times are compared with the mark.
+ */
+function jobSeen(decision: Decision, fresh: InstanceView, markedAt: Date | undefined, now: Date | undefined): string | undefined {
+  const known = ABOUT_A_JOB_TAG.has(decision.reason);
+  const { tags } = fresh;
+  if (decision.hookTags) {
+    if (hookTagsChanged(decision.hookTags, tags)) {
+      return tags[TAG.job] !== undefined ? `${TAG.job}=${tags[TAG.job]} is set and the hook tags changed` : 'a job hook fired (the hook tags changed)';
+    }
+    if (!known && hasJobEvidence(tags)) return `${TAG.job}=${tags[TAG.job]} is set`;
+    return undefined;
+  }
+  if (!known && hasJobEvidence(tags)) return `${TAG.job}=${tags[TAG.job]} is set`;
+  if (markedAt && jobActivityAfter(tags, markedAt, now)) return `a job started or completed after ${markedAt.toISOString()}`;
+  return undefined;
+}
+
+type Verdict = { reason: ReasonCode; message: string } | undefined;
+
+/**
+ * A probe decision whose probe gave no answer, but which the conservative rules would take
+ * anyway (`withoutEvidence`): judged as if it had no machine evidence.
+ */
+function probeFellThrough(decision: Decision, probe: ProbeRead | undefined): boolean {
+  return decision.evidence === 'probe' && decision.withoutEvidence === true && (!probe || probe.kind === 'error');
+}
+
+/** The probe's word for a decision whose evidence is `probe`; undefined when it lets the action go on. */
+function probeVerdict(decision: Decision, probe: ProbeRead | undefined, phase: 'before' | 'after', markedAt?: Date): Verdict {
+  if (decision.evidence !== 'probe' || probeFellThrough(decision, probe)) return undefined;
+  if (!probe) return { reason: 'probe-error', message: 'Kept: the probe was not asked or gave no answer.' };
+  if (probe.kind === 'error') return { reason: 'probe-error', message: `Kept: the probe gave no usable answer (${probe.error}).` };
+  if (probe.busy) {
+    return {
+      reason: phase === 'before' ? 'race-probe-busy-before-delete' : 'race-probe-busy-after-delete',
+      message: `Kept: the probe says a job runs on the machine (${probe.detail}).`,
+    };
+  }
+  if (phase === 'after' && markedAt && probe.idleSince && probe.idleSince.getTime() > markedAt.getTime()) {
+    return {
+      reason: 'race-job-evidence-after-delete',
+      message: `Kept: the probe says a job ended at ${probe.idleSince.toISOString()}, after ${markedAt.toISOString()}.`,
+    };
+  }
+  return undefined;
+}
+
 const keepAfter = (reason: ReasonCode, message: string): SettleJudgement => ({ terminate: false, reason, message });
 
 /**
- * After the settle: terminate only if the instance was re-read, no job hook fired since the
- * mark, and GitHub does not call the runner busy.
+ * After the settle: terminate only if the instance was re-read whole, no job hook fired
+ * since the decision, the probe (where it is the evidence) says no job, and GitHub does
+ * not call the runner busy.
  */
 export function judgeAfterSettle(input: SettleJudgementInput): SettleJudgement {
-  const { decision, fresh, runnerRead, markedAt, jobEvidence } = input;
+  const { decision, fresh, runnerRead, markedAt, environments, now } = input;
   if (!fresh) return keepAfter('aws-error', 'Kept: the instance could not be re-read after the settle.');
+  const partial = partialAnswer(decision, fresh, environments);
+  if (partial) return keepAfter('aws-error', `Kept: a partial EC2 answer after the settle (${partial}).`);
+  if (fresh.state !== 'running' && fresh.state !== 'pending') return keepAfter('not-running', `Kept: the instance is already ${fresh.state}.`);
   if (hasBypass(fresh.tags)) return keepAfter('bypass-tag', `Kept: ${TAG.bypassRemoval}=true appeared during the settle.`);
 
-  // A max-job-duration termination is about an instance that has ghr:job already: only a
-  // job started after the decision stops it.
-  const overdueJob = decision.reason === 'max-job-duration-exceeded';
-  if ((!overdueJob && hasJobEvidence(fresh.tags)) || jobActivityAfter(fresh.tags, markedAt)) {
-    const mode = jobEvidence === 'off' ? ' (honoured although JOB_EVIDENCE=off)' : '';
-    return keepAfter(
-      'race-job-evidence-after-delete',
-      `Kept: the job hooks tagged a job after ${markedAt.toISOString()}${mode}; orphan-cleanup finishes it later.`,
-    );
+  const seen = jobSeen(decision, fresh, markedAt, now);
+  if (seen) {
+    const mode = decision.evidence === 'none' ? ' (honoured although no machine evidence was expected)' : '';
+    return keepAfter('race-job-evidence-after-delete', `Kept: ${seen} after ${markedAt.toISOString()}${mode}; orphan-cleanup finishes it later.`);
   }
+  const probe = probeVerdict(decision, input.probe, 'after', markedAt);
+  if (probe) return keepAfter(probe.reason, probe.message);
   if (runnerRead?.kind === 'found' && runnerRead.runner.busy) {
     return keepAfter('race-busy-after-delete', `Kept: GitHub says runner ${runnerRead.runner.name} is busy after the settle.`);
   }
   if (runnerRead?.kind === 'error') {
     return keepAfter('github-error', `Kept: the runner re-check failed (${runnerRead.error}).`);
   }
-  return { terminate: true, reason: decision.reason, message: `Terminate: nothing changed during the settle (${decision.reason}).` };
+  const note = probeFellThrough(decision, input.probe) ? 'the probe gave no answer, but the rules without machine evidence allow it' : undefined;
+  return {
+    terminate: true,
+    reason: decision.reason,
+    message: `Terminate: nothing changed during the settle (${decision.reason}${note ? `; ${note}` : ''}).`,
+    ...(note ? { note } : {}),
+  };
 }
 
 const keepBefore = (reason: ReasonCode, message: string): DeleteJudgement => ({ proceed: false, skipDelete: false, reason, message });
 
-/** Step a of the scale-down executor: the GET and the tag re-read before any DELETE. */
-export function judgeBeforeDelete(
-  decision: Decision,
-  read: RunnerRead,
-  fresh: InstanceView | undefined,
-  jobEvidence: Config['jobEvidence'] = 'hooks',
-): DeleteJudgement {
+/** Step a of the scale-down executor: the GET, the tag re-read and the probe, right before the DELETE. */
+export function judgeBeforeDelete(input: BeforeDeleteInput): DeleteJudgement {
+  const { decision, read, fresh, environments, now } = input;
   if (read.kind === 'error') return keepBefore('github-error', `Kept: the runner could not be read before the DELETE (${read.error}).`);
   if (read.kind === 'found' && read.runner.busy) {
     return keepBefore('race-busy-before-delete', `Kept: GitHub says runner ${read.runner.name} turned busy.`);
   }
   if (!fresh) return keepBefore('aws-error', 'Kept: the instance could not be re-read before the DELETE.');
+  const partial = partialAnswer(decision, fresh, environments);
+  if (partial) return keepBefore('aws-error', `Kept: a partial EC2 answer before the DELETE (${partial}).`);
+  if (fresh.state !== 'running') return keepBefore('not-running', `Kept: the instance is ${fresh.state} now.`);
   if (hasBypass(fresh.tags)) return keepBefore('bypass-tag', `Kept: ${TAG.bypassRemoval}=true appeared before the DELETE.`);
-  if (hasJobEvidence(fresh.tags)) {
-    return keepBefore('race-job-evidence-before-delete', `Kept: ${TAG.job}=${fresh.tags[TAG.job]} appeared before the DELETE.`);
-  }
-  if (read.kind === 'gone' && jobEvidence === 'off') {
+  const seen = jobSeen(decision, fresh, undefined, now);
+  if (seen) return keepBefore('race-job-evidence-before-delete', `Kept: ${seen} before the DELETE.`);
+  const probe = probeVerdict(decision, input.probe, 'before');
+  if (probe) return keepBefore(probe.reason, probe.message);
+  if (read.kind === 'gone' && ((decision.evidence ?? 'none') === 'none' || probeFellThrough(decision, input.probe))) {
     // GitHub consumes an ephemeral runner's registration when it assigns a job, so a
-    // runner that vanished since the listing may be running one. Without hooks nothing
-    // after the settle could see that job: leave the instance to orphan-cleanup, which
-    // waits MAX_JOB_DURATION_MINUTES in this mode.
+    // runner that vanished since the listing may be running one. Without machine evidence
+    // nothing after the settle could see that job: leave the instance to orphan-cleanup,
+    // which holds it in this case.
     return keepBefore(
       'runner-vanished',
-      'Kept: the runner vanished from GitHub since the listing (an ephemeral runner may have taken a job) and JOB_EVIDENCE=off cannot tell; orphan-cleanup finishes it.',
+      'Kept: the runner vanished from GitHub since the listing (an ephemeral runner may have taken a job) and no machine evidence could tell; orphan-cleanup finishes it.',
     );
   }
   if (read.kind === 'gone') {

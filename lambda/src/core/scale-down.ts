@@ -1,30 +1,49 @@
 /**
  * Scale-down's decision core: one decision per instance, first rule that applies wins
  * (docs/design.md, "Scale-down: decision core"). Pure: the snapshot in, decisions out.
+ * Every decision past the gate says which machine evidence it rests on (`evidence`) and
+ * which environment the instance belongs to.
  */
-import type { IdleWindow } from '../config/schema';
-import { hasJobEvidence, hasMalformedJobTimes, jobActivityAfter } from './evidence';
+import type { Config, IdleWindow } from '../config/schema';
+import { deleteBackoffUntil, deleteFailuresOf, terminationRetryAt } from './backoff';
+import { evidenceOf, evidenceWithoutHooks, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
 import { findRunner } from './match';
 import { runnerOsOf } from './os';
 import { TAG } from './tags';
-import { isOldEnough, MINUTE_MS, parseTagTime, SECOND_MS } from './time';
-import { ownerKey, type Decision, type InstanceView, type OwnerKey, type OwnerRef, type RunnerView, type Snapshot } from './types';
+import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
+import {
+  ownerKey,
+  type Decision,
+  type EvidenceSource,
+  type InstanceView,
+  type OwnerRef,
+  type RunnerView,
+  type Snapshot,
+} from './types';
 
-/** An instance that passed rules 1-9: registered, idle on GitHub, no job evidence. */
+/** An instance that passed rules 1-10: registered, idle on GitHub, no live job evidence. */
 interface IdleCandidate {
   instance: InstanceView;
   owner: OwnerRef;
   runner: RunnerView;
+  environment: string;
+  evidence: EvidenceSource;
   removeTags: string[];
+  /** `ghr:job` is set but stale (older than MAX_JOB_DURATION_MINUTES): reclaimed with its own reason. */
+  staleJob: boolean;
 }
 
-const CONSERVATIVE = 'JOB_EVIDENCE=off, so no job hooks vouch for the machine';
+const NO_EVIDENCE = 'no machine evidence backs this instance';
 
-/** The idle time needed before a reclaim; doubled when no job hooks back the busy flag. */
-export function idleConfirmationMs(config: Snapshot['config']): number {
-  return config.idleConfirmationSeconds * SECOND_MS * (config.jobEvidence === 'off' ? 2 : 1);
+/**
+ * The idle time two sightings must span where the reclaim rests on GitHub's word:
+ * IDLE_CONFIRMATION_SECONDS, doubled where no machine evidence backs GitHub's busy flag.
+ * (With machine evidence that reads, the first sighting is enough: see decideIdle.)
+ */
+export function idleConfirmationMs(config: Pick<Config, 'idleConfirmationSeconds'>, evidence: EvidenceSource): number {
+  return config.idleConfirmationSeconds * SECOND_MS * (evidence === 'none' ? 2 : 1);
 }
 
 function withTags(decision: Decision, removeTags: string[], setTags?: Record<string, string>): Decision {
@@ -35,16 +54,74 @@ function withTags(decision: Decision, removeTags: string[], setTags?: Record<str
   };
 }
 
-/** Rules 5-9. Either a decision, or the instance is an idle candidate for rules 10-14. */
+type Judged = Decision | { staleJob: boolean };
+
+/**
+ * Rule 7, `ghr:job` on a registered runner. A job younger than MAX_JOB_DURATION_MINUTES
+ * keeps. An older one is stale (no job runs that long: the job-completed hook never ran),
+ * and the instance goes on through the idle rules with its own reason (issue 10, point 8).
+ * When the job's start cannot be read, the reaper's own idle streak on GitHub is the clock:
+ * `ghr:idle-since` starts at the first such sighting and is kept while GitHub calls the
+ * runner idle (issue 10, point 9).
+ */
+function judgeJobTag(
+  instance: InstanceView,
+  snapshot: Snapshot,
+  known: Decision,
+  runner: RunnerView,
+  removeTags: string[],
+): Judged {
+  const { tags } = instance;
+  const { config, now } = snapshot;
+  const maxMs = config.maxJobDurationMinutes * MINUTE_MS;
+  const mode = config.jobEvidence === 'off' ? ' (honoured although JOB_EVIDENCE=off)' : '';
+  const says = `${TAG.job}=${tags[TAG.job]} says a job runs${mode}`;
+  const dropIdleSince = tags[TAG.idleSince] !== undefined ? [...removeTags, TAG.idleSince] : removeTags;
+  const started = jobStartOf(tags, now);
+  if (started) {
+    if (isOldEnough(started, now, maxMs)) return { staleJob: true };
+    return withTags({ ...known, action: 'keep', reason: 'job-evidence', message: `Kept: ${says}.` }, dropIdleSince);
+  }
+  if (runner.busy) {
+    return withTags({ ...known, action: 'keep', reason: 'job-evidence', message: `Kept: ${says}; GitHub calls runner ${runner.name} busy too.` }, dropIdleSince);
+  }
+  const idleSince = tagTimeAt(tags[TAG.idleSince], now);
+  if (!idleSince) {
+    return withTags(
+      {
+        ...known,
+        action: 'keep',
+        reason: 'job-evidence',
+        message: `Kept: ${says}, of unknown age (${TAG.jobStartedAt} unreadable); GitHub calls it idle, so ${TAG.idleSince} starts the ${config.maxJobDurationMinutes}-minute bound.`,
+      },
+      removeTags,
+      { [TAG.idleSince]: now.toISOString() },
+    );
+  }
+  if (isOldEnough(idleSince, now, maxMs)) return { staleJob: true };
+  return withTags(
+    {
+      ...known,
+      action: 'keep',
+      reason: 'job-evidence',
+      message: `Kept: ${says}, of unknown age; GitHub has called it idle since ${idleSince.toISOString()}, less than ${config.maxJobDurationMinutes} minutes.`,
+    },
+    removeTags,
+  );
+}
+
+/** Rules 5-10. Either a decision, or the instance is an idle candidate for rules 11 on. */
 function decideBeforePool(
   instance: InstanceView,
   snapshot: Snapshot,
   owner: OwnerRef,
   runners: RunnerView[],
+  environment: string,
 ): Decision | IdleCandidate {
   const { tags } = instance;
   const { config, now } = snapshot;
-  const base = { instanceId: instance.id, owner };
+  let evidence = evidenceOf(instance, snapshot);
+  const base = { instanceId: instance.id, owner, environment, evidence };
   const runner = findRunner(instance, runners);
   const removeTags: string[] = [];
   const dropIdleSince = () => (tags[TAG.idleSince] !== undefined ? [...removeTags, TAG.idleSince] : removeTags);
@@ -72,18 +149,35 @@ function decideBeforePool(
       dropIdleSince(),
     );
   }
-  const known = { ...base, runner };
+  const known: Decision = { ...base, runner, action: 'keep', reason: 'job-evidence', message: '.' };
+  let staleJob = false;
   if (hasJobEvidence(tags)) {
-    const mode = config.jobEvidence === 'off' ? ' (honoured although JOB_EVIDENCE=off)' : '';
-    return withTags(
-      { ...known, action: 'keep', reason: 'job-evidence', message: `Kept: ${TAG.job}=${tags[TAG.job]} says a job runs${mode}.` },
-      dropIdleSince(),
-    );
+    const judged = judgeJobTag(instance, snapshot, known, runner, removeTags);
+    if ('action' in judged) return judged;
+    staleJob = judged.staleJob;
+  }
+  // Hooks that left a stale ghr:job behind are not reporting: no evidence from them here.
+  if (staleJob && evidence === 'hooks') {
+    evidence = evidenceWithoutHooks(instance, snapshot);
+    known.evidence = evidence;
   }
   if (runner.busy) {
     return withTags(
       { ...known, action: 'keep', reason: 'busy-on-github', message: `Kept: GitHub says runner ${runner.name} is busy.` },
       dropIdleSince(),
+    );
+  }
+  const retryAt = terminationRetryAt(tags, now);
+  if (retryAt) {
+    // Deregistering a runner whose instance EC2 will not terminate only makes an orphan.
+    return withTags(
+      {
+        ...known,
+        action: 'keep',
+        reason: 'termination-refused',
+        message: `Kept: EC2 refused to terminate it at ${tags[TAG.terminationRefusedAt]} (termination protection or IAM); next try after ${retryAt.toISOString()}.`,
+      },
+      removeTags,
     );
   }
   const minimumMinutes = config.minimumRunningTimeMinutes[runnerOsOf(instance, runner)];
@@ -98,18 +192,71 @@ function decideBeforePool(
       removeTags,
     );
   }
-  return { instance, owner, runner, removeTags };
+  return { instance, owner, runner, environment, evidence, removeTags, staleJob };
 }
 
-/** Rules 11-14 for an idle candidate outside the pool. */
+/** Rules 12 on, for an idle candidate outside the pool. */
 function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
-  const { instance, owner, runner, removeTags } = candidate;
+  const { instance, owner, runner, removeTags, evidence, environment, staleJob } = candidate;
   const { tags } = instance;
   const { config, now } = snapshot;
-  const known = { instanceId: instance.id, owner, runner };
+  const known = { instanceId: instance.id, owner, runner, environment, evidence };
   const nowIso = now.toISOString();
-  const idleSince = parseTagTime(tags[TAG.idleSince]);
 
+  const backoffUntil = deleteBackoffUntil(tags, now);
+  if (backoffUntil) {
+    return withTags(
+      {
+        ...known,
+        action: 'keep',
+        reason: 'delete-backoff',
+        message: `Kept: ${deleteFailuresOf(tags)} DELETE(s) of runner ${runner.name} failed, the last at ${tags[TAG.deleteFailedAt]}; next try after ${backoffUntil.toISOString()}.`,
+      },
+      removeTags,
+    );
+  }
+
+  const failures = deleteFailuresOf(tags);
+  const stale = staleJob ? ` ${TAG.job}=${tags[TAG.job]} is older than ${config.maxJobDurationMinutes} minutes (stale: the job-completed hook never ran).` : '';
+  const act = (message: string, extra: Partial<Decision> = {}): Decision =>
+    withTags(
+      {
+        ...known,
+        action: 'reclaim',
+        reason: staleJob ? 'stale-job-evidence' : 'idle-confirmed',
+        message: `${message}${stale}`,
+        hookTags: hookTagsOf(tags),
+        ...(failures > 0 ? { deleteFailures: failures } : {}),
+        ...extra,
+      },
+      removeTags,
+      extra.setTags,
+    );
+
+  const malformed = hasMalformedJobTimes(tags, now);
+  const confirmationMs = idleConfirmationMs(config, 'none');
+  const idleSince = tagTimeAt(tags[TAG.idleSince], now);
+  // Issue 11, point 2: with machine evidence GitHub's lagging busy flag is not what the
+  // idle streak guards against any more. The machine's own word right before the DELETE
+  // (no ghr:job / no Worker), and again after the settle, confirms it; so the first idle
+  // sighting is enough (docs/design.md, "Every wait in the reclaim path").
+  if (evidence === 'hooks') {
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub and its job hooks report no job (hooks).`);
+  }
+  if (evidence === 'probe') {
+    // The idle streak is kept too, so that a probe that keeps failing to answer does not
+    // hold the runner for ever: once the streak would confirm it without evidence, a
+    // missing answer no longer keeps it (a busy answer always does).
+    const streak = idleSince !== undefined && !jobActivityAfter(tags, idleSince, now) && isOldEnough(idleSince, now, confirmationMs);
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub; the probe is asked right before the DELETE and after the settle (probe).`, {
+      ...(idleSince ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
+      ...(streak ? { withoutEvidence: true } : {}),
+    });
+  }
+
+  // Only GitHub's word: two idle sightings, far enough apart.
+  const seconds = confirmationMs / SECOND_MS;
+  const doubled = ` (doubled: ${NO_EVIDENCE})`;
   if (!idleSince) {
     const what = tags[TAG.idleSince] === undefined ? 'First' : `${TAG.idleSince} is unreadable, so this is a first`;
     return withTags(
@@ -118,18 +265,18 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
       { [TAG.idleSince]: nowIso },
     );
   }
-  if (hasMalformedJobTimes(tags)) {
+  if (malformed && !isOldEnough(idleSince, now, config.maxJobDurationMinutes * MINUTE_MS)) {
     return withTags(
       {
         ...known,
         action: 'keep',
         reason: 'malformed-tags',
-        message: `Kept: ${TAG.jobStartedAt}/${TAG.lastJobCompletedAt} do not hold a time, so a recent job cannot be ruled out.`,
+        message: `Kept: ${TAG.jobStartedAt}/${TAG.lastJobCompletedAt} do not hold a readable time, so a recent job cannot be ruled out until GitHub has called it idle for ${config.maxJobDurationMinutes} minutes (since ${idleSince.toISOString()}).`,
       },
       removeTags,
     );
   }
-  if (jobActivityAfter(tags, idleSince)) {
+  if (jobActivityAfter(tags, idleSince, now, malformed ? 'ignore' : 'activity')) {
     return withTags(
       {
         ...known,
@@ -141,46 +288,50 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
       { [TAG.idleSince]: nowIso },
     );
   }
-  const confirmationMs = idleConfirmationMs(config);
   if (!isOldEnough(idleSince, now, confirmationMs)) {
-    const mode = config.jobEvidence === 'off' ? ` (doubled: ${CONSERVATIVE})` : '';
     return withTags(
       {
         ...known,
         action: 'keep',
         reason: 'idle-not-confirmed',
-        message: `Kept: idle since ${idleSince.toISOString()}, not yet ${confirmationMs / SECOND_MS} s${mode}.`,
+        message: `Kept: idle since ${idleSince.toISOString()}, not yet ${seconds} s${doubled}.`,
       },
       removeTags,
     );
   }
+  const unreadable = malformed ? ` (unreadable job times ignored after ${config.maxJobDurationMinutes} minutes idle)` : '';
   // No bookkeeping on a reclaim: the executor writes its own draining mark (step b).
-  return {
-    ...known,
-    action: 'reclaim',
-    reason: 'idle-confirmed',
-    message: `Reclaim: runner ${runner.name} idle since ${idleSince.toISOString()}, at least ${confirmationMs / SECOND_MS} s.`,
-  };
+  return act(`Reclaim: runner ${runner.name} idle since ${idleSince.toISOString()}, at least ${seconds} s${doubled}${unreadable}.`);
 }
 
-function keepInPool(candidate: IdleCandidate, window: IdleWindow): Decision {
-  const { instance, owner, runner, removeTags } = candidate;
+function keepInPool(candidate: IdleCandidate, window: IdleWindow, scope: string): Decision {
+  const { instance, owner, runner, removeTags, environment, evidence } = candidate;
   return withTags(
     {
       instanceId: instance.id,
       owner,
       runner,
+      environment,
+      evidence,
       action: 'keep',
       reason: 'idle-pool',
-      message: `Kept: one of ${window.idleCount} idle runners of ${describeOwner(owner)} kept warm (${window.cron} ${window.timeZone}, ${window.evictionStrategy}).`,
+      message: `Kept: one of ${window.idleCount} idle runners of ${scope} kept warm (${window.cron} ${window.timeZone}, ${window.evictionStrategy}).`,
     },
     removeTags,
   );
 }
 
+/** Which idle pool a candidate counts towards: its GitHub owner, or its environment (IDLE_POOL_SCOPE). */
+function poolOf(candidate: IdleCandidate, config: Config): { key: string; label: string } {
+  if (config.idlePoolScope === 'environment') {
+    return { key: `environment:${candidate.environment}`, label: `environment ${candidate.environment}` };
+  }
+  return { key: ownerKey(candidate.owner), label: describeOwner(candidate.owner) };
+}
+
 export function decideScaleDown(snapshot: Snapshot): Decision[] {
   const decided = new Map<string, Decision>();
-  const candidatesByOwner = new Map<OwnerKey, IdleCandidate[]>();
+  const candidatesByPool = new Map<string, { label: string; candidates: IdleCandidate[] }>();
 
   for (const instance of snapshot.instances) {
     const gated = gate(instance, snapshot);
@@ -188,18 +339,20 @@ export function decideScaleDown(snapshot: Snapshot): Decision[] {
       decided.set(instance.id, gated.decision);
       continue;
     }
-    const outcome = decideBeforePool(instance, snapshot, gated.owner, gated.runners);
+    const outcome = decideBeforePool(instance, snapshot, gated.owner, gated.runners, gated.environment);
     if ('action' in outcome) {
       decided.set(instance.id, outcome);
       continue;
     }
-    const key = ownerKey(gated.owner);
-    candidatesByOwner.set(key, [...(candidatesByOwner.get(key) ?? []), outcome]);
+    const pool = poolOf(outcome, snapshot.config);
+    const entry = candidatesByPool.get(pool.key) ?? { label: pool.label, candidates: [] };
+    entry.candidates.push(outcome);
+    candidatesByPool.set(pool.key, entry);
   }
 
-  // Rule 10, per owner: only idle candidates count, so busy runners never fill the pool.
+  // Rule 11, per pool: only idle candidates count, so busy runners never fill the pool.
   const window = activeIdleWindow(snapshot.config.idleConfig, snapshot.now);
-  for (const candidates of candidatesByOwner.values()) {
+  for (const { label, candidates } of candidatesByPool.values()) {
     const keepers = window
       ? selectIdlePoolKeepers(
           candidates.map((c) => c.instance),
@@ -209,10 +362,7 @@ export function decideScaleDown(snapshot: Snapshot): Decision[] {
       : new Set<string>();
     for (const candidate of candidates) {
       const pooled = window && keepers.has(candidate.instance.id);
-      decided.set(
-        candidate.instance.id,
-        pooled ? keepInPool(candidate, window) : decideIdle(candidate, snapshot),
-      );
+      decided.set(candidate.instance.id, pooled ? keepInPool(candidate, window, label) : decideIdle(candidate, snapshot));
     }
   }
 

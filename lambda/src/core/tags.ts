@@ -15,7 +15,11 @@ export const TAG = {
   type: 'ghr:Type',
   githubRunnerId: 'ghr:github_runner_id',
   bypassRemoval: 'ghr:bypass-removal',
-  /** Written by orphan-cleanup too; `true` means "seen running without a registration". */
+  /**
+   * github-aws-runners' own orphan mark: its scale-down terminates anything carrying
+   * `ghr:orphan=true`. The reaper never writes it (0.2.0 on); it removes it only together
+   * with `ghr:orphan-since`, the pair 0.1.0 wrote.
+   */
   orphan: 'ghr:orphan',
 
   // --- job-hook contract (written by the hook scripts on the instance) ---
@@ -48,10 +52,22 @@ export const TAG = {
    * `ghr:orphan=true`, so the reaper never writes that tag (0.2.0 on).
    */
   reaperOrphanSince: 'ghr:reaper-orphan-since',
-  /** Written by 0.1.0 (`ghr:orphan=true` + `ghr:orphan-since`); removed on sight, never written. */
+  /**
+   * Written by 0.1.0 (with `ghr:orphan=true`); github-aws-runners never writes it. On sight
+   * orphan-cleanup carries its time over to `reaperOrphanSince` and removes both; never written.
+   */
   legacyOrphanSince: 'ghr:orphan-since',
-  /** @deprecated 0.1.0's key, still used until the core moves to `reaperOrphanSince` (issue 9, point 5). */
+  /** @deprecated the same key as `legacyOrphanSince`, kept so older tests compile; the core never writes it. */
   orphanSince: 'ghr:orphan-since',
+  /** How many DELETEs of this instance's runner failed (403, 5xx, ...) in a row: the back-off grows with it. */
+  deleteFailures: 'ghr:reaper-delete-failures',
+  /** ISO-8601 time of the last failed DELETE of this instance's runner. */
+  deleteFailedAt: 'ghr:reaper-delete-failed-at',
+  /**
+   * ISO-8601 time EC2 last refused to terminate this instance (termination protection,
+   * IAM): both functions leave it alone until the back-off has passed.
+   */
+  terminationRefusedAt: 'ghr:reaper-termination-refused-at',
 } as const;
 
 /** The job-hook contract version this reaper understands (the value of `ghr:job-hooks`). */

@@ -28,3 +28,29 @@ export function isOldEnough(time: Date | undefined, now: Date, thresholdMs: numb
 
 export const SECOND_MS = 1000;
 export const MINUTE_MS = 60 * SECOND_MS;
+
+/**
+ * How far in the future a job-hook time may lie and still count as a time: the instance's
+ * clock and the Lambda's may differ a little (both use NTP; AWS request signing tolerates
+ * five minutes). A time further ahead cannot be true, so it counts as unreadable: otherwise
+ * it would look like "a job ran after the sighting" at every run and restart the idle clock
+ * forever (issue 10, point 9).
+ */
+export const FUTURE_TOLERANCE_MS = 5 * MINUTE_MS;
+
+/** A tag that should hold a time, as read at `now`. */
+export type TagTime = { state: 'absent' } | { state: 'time'; at: Date } | { state: 'unreadable' };
+
+/** Reads a time tag: absent, a time (at most FUTURE_TOLERANCE_MS ahead of `now`), or unreadable. */
+export function readTagTime(value: string | undefined, now: Date): TagTime {
+  if (value === undefined) return { state: 'absent' };
+  const at = parseTagTime(value);
+  if (!at || at.getTime() > now.getTime() + FUTURE_TOLERANCE_MS) return { state: 'unreadable' };
+  return { state: 'time', at };
+}
+
+/** The time of a tag when it is readable (see readTagTime), else undefined. */
+export function tagTimeAt(value: string | undefined, now: Date): Date | undefined {
+  const read = readTagTime(value, now);
+  return read.state === 'time' ? read.at : undefined;
+}

@@ -110,20 +110,38 @@ export type ReasonCode =
   | 'orphan-first-sighting'
   | 'orphan-not-confirmed'
   | 'waiting-max-job-duration'
+  /** A DELETE of this runner failed in an earlier run; waiting out its back-off. */
+  | 'delete-backoff'
+  /** EC2 refused to terminate the instance (termination protection, IAM); retried after a back-off. */
+  | 'termination-refused'
   // act
   | 'idle-confirmed'
   | 'orphan-confirmed'
   | 'drained'
   | 'max-job-duration-exceeded'
-  // executor outcomes (scale-down steps a-d and the orphan re-check)
+  /** `ghr:job` older than MAX_JOB_DURATION_MINUTES on a registered runner GitHub calls idle: the job-completed hook never ran. */
+  | 'stale-job-evidence'
+  /** Held without registration or machine evidence longer than UNREGISTERED_HOLD_MINUTES (an operator's explicit choice). */
+  | 'unregistered-hold-exceeded'
+  /** More instances held without registration or machine evidence than UNREGISTERED_HOLD_MAX_INSTANCES (an operator's explicit choice). */
+  | 'unregistered-hold-limit'
+  // executor outcomes (scale-down steps a-f and the orphan re-check)
   | 'race-busy-before-delete'
   | 'race-delete-refused'
   | 'race-busy-after-delete'
   | 'race-job-evidence-after-delete'
   | 'race-job-evidence-before-delete'
+  | 'race-probe-busy-before-delete'
+  | 'race-probe-busy-after-delete'
+  /** The probe says a job runs (orphan-cleanup: no DELETE involved). */
+  | 'probe-busy'
+  /** The probe gave no usable answer (timeout, offline, malformed): keep. */
+  | 'probe-error'
   | 'race-registered-again'
   | 'runner-vanished'
   | 'deferred'
+  /** The look before the DELETE aged past MAX_LOOK_AGE_MS before the DELETE could be sent. */
+  | 'look-too-old'
   | 'github-error'
   | 'aws-error'
   | 'dry-run';
@@ -153,6 +171,40 @@ export interface Decision {
   setTags?: Record<string, string>;
   /** Bookkeeping tags to remove (e.g. idle-since when the runner turned busy). */
   removeTags?: string[];
+  /**
+   * On act decisions: the job-hook tags as the decision saw them. The executors' last looks
+   * compare against them: any change means a hook fired since (a job started or ended).
+   */
+  hookTags?: HookTags;
+  /**
+   * On act decisions backed by the probe: the same action would be taken without any
+   * machine evidence (the conservative confirmation or hold is already met), so a probe
+   * that gives no answer does not hold it back for ever; a busy answer still keeps.
+   */
+  withoutEvidence?: boolean;
+  /** On scale-down reclaims: failed DELETEs of this runner in earlier runs (ordering, back-off). */
+  deleteFailures?: number;
+  /**
+   * On keep decisions that hold an instance without a registration and without machine
+   * evidence (`waiting-max-job-duration`): since when (ISO-8601). Counted in the report.
+   */
+  heldSince?: string;
+}
+
+/** The job-hook contract's tags on one instance, as read at one moment (absent = undefined). */
+export interface HookTags {
+  job?: string;
+  jobStartedAt?: string;
+  lastJobCompletedAt?: string;
+}
+
+/** How many instances a run holds without a registration and without machine evidence. */
+export interface HeldSummary {
+  count: number;
+  /** ISO-8601 start of the longest hold, when there is one. */
+  oldestSince?: string;
+  /** Age of the longest hold in seconds at the decision time. */
+  oldestAgeSeconds?: number;
 }
 
 /** One GET of a runner, classified. A malformed answer is an `error`. */
@@ -161,10 +213,6 @@ export type RunnerRead =
   | { kind: 'gone' }
   | { kind: 'error'; error: string };
 
-/**
- * One DELETE of a runner, classified. `busy` is GitHub's refusal (422, or a 500 that says
- * the runner is running a job): never retried in the same run.
- */
 /**
  * One answer of the machine probe (the SSM document run on the instance), classified.
  * `answered` carries what the machine says; anything else (no answer by the deadline, a
@@ -184,6 +232,10 @@ export type ProbeRead =
     }
   | { kind: 'error'; error: string };
 
+/**
+ * One DELETE of a runner, classified. `busy` is GitHub's refusal (422, or a 500 that says
+ * the runner is running a job): never retried in the same run.
+ */
 export type DeleteOutcome =
   | { kind: 'deleted' }
   | { kind: 'gone' }

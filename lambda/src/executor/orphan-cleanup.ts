@@ -1,20 +1,25 @@
 /**
  * Orphan-cleanup executor: carries out the core's `terminate` decisions. Settle once, so
- * a job that just started has time to tag the instance, then look again at the instance's
- * tags and at the owners' runner listings; terminate only what nothing speaks for.
+ * a job that just started has time to show on the machine, then look again at the
+ * instance's tags, the probe (where it is the evidence) and the owners' runner listings;
+ * terminate only what nothing speaks for.
  */
-import { EC2_BATCH_SIZE, chunk } from '../adapters/ec2';
 import {
+  TAG,
   findRunner,
+  heldSummary,
   judgeAfterSettle,
   ownerKey,
   type Decision,
   type InstanceView,
   type OwnerKey,
+  type ReasonCode,
   type RunnerView,
 } from '../core';
 import { errorText, fromDecision, kept, type ExecutorEnv, type ExecutorPorts, type ExecutorReport, type Outcome } from './outcome';
-import { applyTagChanges, decisionTagChanges } from './tag-changes';
+import { probeRound } from './probe';
+import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
+import { terminateInstances } from './terminate';
 
 type Listing = { ok: true; runners: RunnerView[] } | { ok: false; error: string };
 
@@ -22,6 +27,12 @@ export interface OrphanRunOptions {
   /** When the decisions were made (the snapshot's clock): job activity after it keeps. */
   decidedAt: Date;
 }
+
+/** No DELETE happens here: what the shared judgement calls a delete race is plain evidence. */
+const ORPHAN_REASON: Partial<Record<ReasonCode, ReasonCode>> = {
+  'race-job-evidence-after-delete': 'job-evidence',
+  'race-probe-busy-after-delete': 'probe-busy',
+};
 
 export async function runOrphanCleanup(
   decisions: readonly Decision[],
@@ -32,18 +43,21 @@ export async function runOrphanCleanup(
   const outcomes: Outcome[] = [];
   const errors: string[] = [];
   const candidates: Decision[] = [];
+  const held = heldSummary(decisions, options.decidedAt);
   for (const decision of decisions) {
     if (decision.action === 'terminate') candidates.push(decision);
     else if (decision.action === 'keep') outcomes.push(kept(decision, decision.reason, decision.message));
     else outcomes.push(kept(decision, decision.reason, `Kept: orphan-cleanup does not carry out "${decision.action}" decisions.`));
   }
 
+  // Bookkeeping first, in a dry run too: the marks only ever delay a termination, and with
+  // them a dry run shows by its second cycle what a real run would do.
+  errors.push(...(await applyTagChanges(ports.ec2, decisionTagChanges(decisions))));
   if (env.config.dryRun) {
     for (const d of candidates) outcomes.push(kept(d, 'dry-run', `Dry run: would terminate (${d.reason}).`));
-    return { outcomes, errors };
+    return { outcomes, errors, held };
   }
-  errors.push(...(await applyTagChanges(ports.ec2, decisionTagChanges(decisions))));
-  if (candidates.length === 0) return { outcomes, errors };
+  if (candidates.length === 0) return { outcomes, errors, held };
 
   await env.sleep(env.config.settleSeconds * 1000);
 
@@ -52,11 +66,13 @@ export async function runOrphanCleanup(
     fresh = await ports.ec2.describeByIds(candidates.map((d) => d.instanceId));
   } catch (error) {
     for (const d of candidates) outcomes.push(kept(d, 'aws-error', `Kept: the instance could not be re-read after the settle (${errorText(error)}).`));
-    return { outcomes, errors };
+    return { outcomes, errors, held };
   }
-  const listings = await relist(candidates, ports);
+  const probeIds = candidates.filter((d) => d.evidence === 'probe').map((d) => d.instanceId);
+  const [listings, probes] = await Promise.all([relist(candidates, ports), probeRound(ports.probe, probeIds)]);
 
   const toTerminate: Decision[] = [];
+  const notes = new Map<string, string>();
   for (const d of candidates) {
     const instance = fresh.get(d.instanceId);
     if (!d.owner) {
@@ -84,31 +100,35 @@ export async function runOrphanCleanup(
       decision: d,
       fresh: instance,
       runnerRead: undefined,
+      probe: probes.get(d.instanceId),
       markedAt: options.decidedAt,
-      jobEvidence: env.config.jobEvidence,
+      environments: env.config.environments,
+      now: env.now(),
     });
     if (!verdict.terminate) {
-      // No DELETE happened here: a job seen now is plain job evidence, not a delete race.
-      const reason = verdict.reason === 'race-job-evidence-after-delete' ? 'job-evidence' : verdict.reason;
-      outcomes.push(kept(d, reason, verdict.message));
+      outcomes.push(kept(d, ORPHAN_REASON[verdict.reason] ?? verdict.reason, verdict.message));
       continue;
     }
+    if (verdict.note) notes.set(d.instanceId, verdict.note);
     toTerminate.push(d);
   }
 
-  for (const batch of chunk(toTerminate, EC2_BATCH_SIZE)) {
-    const result = await ports.ec2.terminate(batch.map((d) => d.instanceId));
-    const done = new Set(result.terminated);
-    const failed = new Map(result.failed.map((f) => [f.instanceId, f.error]));
-    for (const d of batch) {
-      if (done.has(d.instanceId) && !failed.has(d.instanceId)) {
-        outcomes.push(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}`));
-      } else {
-        outcomes.push(kept(d, 'aws-error', `Kept: TerminateInstances failed (${failed.get(d.instanceId) ?? 'no answer'}).`));
-      }
+  const tagChanges: TagChange[] = [];
+  const result = await terminateInstances(ports.ec2, toTerminate.map((d) => d.instanceId));
+  for (const d of toTerminate) {
+    const refused = result.refused.get(d.instanceId);
+    if (result.terminated.has(d.instanceId)) {
+      const note = notes.get(d.instanceId);
+      outcomes.push(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}${note ? ` (${note}.)` : ''}`));
+    } else if (refused !== undefined) {
+      outcomes.push(kept(d, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); retried after a back-off.`));
+      tagChanges.push({ instanceId: d.instanceId, set: { [TAG.terminationRefusedAt]: env.now().toISOString() } });
+    } else {
+      outcomes.push(kept(d, 'aws-error', `Kept: TerminateInstances failed (${result.failed.get(d.instanceId) ?? 'no answer'}).`));
     }
   }
-  return { outcomes, errors };
+  errors.push(...(await applyTagChanges(ports.ec2, tagChanges)));
+  return { outcomes, errors, held };
 }
 
 /** List each affected owner once more. */

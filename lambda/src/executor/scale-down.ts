@@ -1,15 +1,19 @@
 /**
  * Scale-down executor: carries out the core's `reclaim` decisions in the order the design
- * fixes (docs/design.md, steps a-f). Each step can only take instances out of the batch;
- * any failure keeps the instance. The order matters:
- * a. GET the runner and re-read the instance tags: the last cheap look before acting.
+ * fixes (docs/design.md, "Scale-down: executor"). Each step can only take instances out of
+ * the batch; any failure keeps the instance. The order matters:
+ * 0. Decide what this invocation can still see through (DELETE, settle, re-check,
+ *    terminate) before looking at anything: the rest is deferred without a GitHub call.
+ * a. In small windows just ahead of the DELETE stream: GET each runner, re-read the
+ *    instances' tags, ask the probe where it is the evidence: the last look before acting.
  * b. Write-ahead `ghr:draining-since`: should this run die after the DELETE, the mark
  *    tells orphan-cleanup to finish the instance safely instead of leaving it unknown.
- * c. DELETE, never retried: GitHub's refusal (422 / 500 "running a job") means busy.
- * d. One settle per batch, so a job assigned just before the DELETE has time to run the
- *    job-started hook that tags the instance.
- * e. Re-check both GitHub and the tags.
- * f. Terminate the rest in batches of at most 1,000.
+ * c. DELETE, never retried, each within MAX_LOOK_AGE_MS of its own look: GitHub's refusal
+ *    (422 / 500 "running a job") means busy.
+ * d. One settle per batch, so a job assigned just before the DELETE has time to show on
+ *    the machine (the job-started hook, the Worker process the probe sees).
+ * e. Re-check the tags and the probe, and GitHub where a DELETE was accepted.
+ * f. Terminate the rest; an instance EC2 refuses is set apart, not its whole batch.
  */
 import { EC2_BATCH_SIZE, chunk } from '../adapters/ec2';
 import {
@@ -19,13 +23,19 @@ import {
   type Decision,
   type InstanceView,
   type OwnerRef,
+  type ProbeRead,
   type RunnerRead,
   type RunnerView,
 } from '../core';
 import {
-  AFTER_SETTLE_RESERVE_MS,
   DELETE_COST_MS,
+  LOOK_COST_MS,
+  LOOK_WINDOW_SIZE,
+  MAX_LOOK_AGE_MS,
+  afterSettleReserveMs,
   errorText,
+  recheckWaitMs,
+  withDeadline,
   fromDecision,
   kept,
   type ExecutorEnv,
@@ -33,16 +43,39 @@ import {
   type ExecutorReport,
   type Outcome,
 } from './outcome';
+import { probeRound } from './probe';
 import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
+import { terminateInstances } from './terminate';
 
 /** A reclaim decision with what the executor needs present. */
 interface Candidate {
   decision: Decision;
   owner: OwnerRef;
   runner: RunnerView;
-  /** GitHub already forgot the runner at step a: no DELETE to send. */
+  /** GitHub already forgot the runner at the look: no DELETE to send. */
   skipDelete: boolean;
+  /** GitHub accepted a DELETE (204): only then can a re-check GET still add evidence. */
+  accepted: boolean;
+  /** When this candidate's draining mark was written. */
+  markedAt?: Date;
+  /** What the re-check adds to the termination's log line. */
+  note?: string;
 }
+
+interface Look {
+  /** When the look began: every part of it is at least this fresh. */
+  at: Date;
+  reads: RunnerRead[];
+  fresh: Map<string, InstanceView> | undefined;
+  probes: Map<string, ProbeRead>;
+}
+
+/** Looks that end an idle streak: the next idle sighting starts a new one. */
+const STREAK_ENDERS: ReadonlySet<string> = new Set([
+  'race-busy-before-delete',
+  'race-job-evidence-before-delete',
+  'race-probe-busy-before-delete',
+]);
 
 async function freshRead(ports: ExecutorPorts, ids: string[]): Promise<Map<string, InstanceView> | undefined> {
   try {
@@ -52,168 +85,305 @@ async function freshRead(ports: ExecutorPorts, ids: string[]): Promise<Map<strin
   }
 }
 
+async function readRunner(ports: ExecutorPorts, c: Candidate): Promise<RunnerRead> {
+  try {
+    return await ports.github.getRunner(c.owner, c.runner.id);
+  } catch (error) {
+    return { kind: 'error', error: errorText(error) };
+  }
+}
+
 export async function runScaleDown(
   decisions: readonly Decision[],
   ports: ExecutorPorts,
   env: ExecutorEnv,
 ): Promise<ExecutorReport> {
-  const outcomes: Outcome[] = [];
-  const errors: string[] = [];
+  const run = new ScaleDownRun(ports, env);
   const reclaims: Decision[] = [];
   for (const decision of decisions) {
     if (decision.action === 'reclaim') reclaims.push(decision);
-    else if (decision.action === 'keep') outcomes.push(kept(decision, decision.reason, decision.message));
-    else outcomes.push(kept(decision, decision.reason, `Kept: scale-down does not carry out "${decision.action}" decisions.`));
+    else if (decision.action === 'keep') run.outcomes.push(kept(decision, decision.reason, decision.message));
+    else run.outcomes.push(kept(decision, decision.reason, `Kept: scale-down does not carry out "${decision.action}" decisions.`));
   }
 
-  if (!env.config.dryRun) {
-    // Before the batches: a reclaim decision may ask to drop a stale draining mark, which
-    // step b then writes afresh.
-    errors.push(...(await applyTagChanges(ports.ec2, decisionTagChanges(decisions))));
-  }
+  // Bookkeeping before the batches (in a dry run too: the marks only ever delay an action,
+  // and with them a dry run shows by its second cycle what a real run would do). A reclaim
+  // decision may ask to drop a stale draining mark, which step b then writes afresh.
+  run.errors.push(...(await applyTagChanges(ports.ec2, decisionTagChanges(decisions))));
 
-  for (const batch of chunk(reclaims, EC2_BATCH_SIZE)) {
-    const report = await reclaimBatch(batch, ports, env);
-    outcomes.push(...report.outcomes);
-    errors.push(...report.errors);
-  }
-  return { outcomes, errors };
-}
+  // Fair order: runners whose DELETEs failed before go after the healthy ones, so a few
+  // broken runners never use up the run's DELETE budget (issue 10, point 11).
+  const ordered = reclaims
+    .map((decision, index) => ({ decision, index }))
+    .sort((a, b) => (a.decision.deleteFailures ?? 0) - (b.decision.deleteFailures ?? 0) || a.index - b.index)
+    .map((x) => x.decision);
 
-async function reclaimBatch(batch: Decision[], ports: ExecutorPorts, env: ExecutorEnv): Promise<ExecutorReport> {
-  const outcomes: Outcome[] = [];
-  const tagChanges: TagChange[] = [];
-  const keep = (subject: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}) => {
-    const decision = 'decision' in subject ? subject.decision : subject;
-    outcomes.push({ ...kept(decision, reason, message), ...extra });
-  };
-
-  // A reclaim decision always names its owner and runner; one that does not is kept.
-  let candidates: Candidate[] = [];
-  for (const decision of batch) {
+  const candidates: Candidate[] = [];
+  for (const decision of ordered) {
     if (decision.owner && decision.runner) {
-      candidates.push({ decision, owner: decision.owner, runner: decision.runner, skipDelete: false });
+      candidates.push({ decision, owner: decision.owner, runner: decision.runner, skipDelete: false, accepted: false });
     } else {
-      keep(decision, 'not-registered', 'Kept: the reclaim decision names no owner or runner.');
+      run.keep(decision, 'not-registered', 'Kept: the reclaim decision names no owner or runner.');
     }
   }
-
-  // Step a: GET each runner, then one fresh read of the instances' tags.
-  const firstReads = await Promise.all(candidates.map((c) => ports.github.getRunner(c.owner, c.runner.id)));
-  const firstFresh = await freshRead(ports, candidates.map((c) => c.decision.instanceId));
-  candidates = candidates.filter((c, i) => {
-    const verdict = judgeBeforeDelete(c.decision, firstReads[i] as RunnerRead, firstFresh?.get(c.decision.instanceId), env.config.jobEvidence);
-    if (verdict.proceed) {
-      c.skipDelete = verdict.skipDelete;
-      return true;
-    }
-    keep(c, verdict.reason, verdict.message);
-    if (verdict.reason === 'race-busy-before-delete' || verdict.reason === 'race-job-evidence-before-delete') {
-      // The idle streak ended: the next idle sighting starts a new one.
-      tagChanges.push({ instanceId: c.decision.instanceId, remove: [TAG.idleSince] });
-    }
-    return false;
-  });
-
-  if (env.config.dryRun) {
-    for (const c of candidates) {
-      keep(c, 'dry-run', `Dry run: would deregister runner ${c.runner.name} and terminate (${c.decision.reason}).`);
-    }
-    return { outcomes, errors: [] };
-  }
-
-  const errors: string[] = [];
-  const finish = async (): Promise<ExecutorReport> => {
-    errors.push(...(await applyTagChanges(ports.ec2, tagChanges)));
-    return { outcomes, errors };
-  };
-  if (candidates.length === 0) return finish();
-
-  // Only as many DELETEs as this invocation can still see through; the rest wait,
-  // unmarked and registered, for the next run.
-  const fitting = deletesThatFit(env);
-  let deletes = 0;
-  candidates = candidates.filter((c) => {
-    if (c.skipDelete || ++deletes <= fitting) return true;
-    keep(c, 'deferred', 'Kept for the next run: too little time left in this invocation to deregister, settle and re-check.');
-    return false;
-  });
-  if (candidates.length === 0) return finish();
-
-  // Step b: the write-ahead mark, one call for the batch.
-  const markedAt = env.now();
-  try {
-    await ports.ec2.setTags(
-      candidates.map((c) => c.decision.instanceId),
-      { [TAG.drainingSince]: markedAt.toISOString() },
-    );
-  } catch (error) {
-    for (const c of candidates) keep(c, 'aws-error', `Kept: writing ${TAG.drainingSince} failed (${errorText(error)}); nothing deregistered.`);
-    return finish();
-  }
-
-  // Step c: DELETE, never retried.
-  const deleted = await Promise.all(
-    candidates.map((c) => (c.skipDelete ? Promise.resolve(undefined) : ports.github.deleteRunner(c.owner, c.runner.id))),
-  );
-  candidates = candidates.filter((c, i) => {
-    const outcome = deleted[i];
-    if (outcome === undefined || outcome.kind === 'deleted' || outcome.kind === 'gone') return true;
-    if (outcome.kind === 'busy') {
-      keep(c, 'race-delete-refused', `Kept: GitHub refused to remove runner ${c.runner.name}: ${outcome.detail}`);
-      tagChanges.push({ instanceId: c.decision.instanceId, remove: [TAG.drainingSince, TAG.idleSince] });
-      return false;
-    }
-    // The DELETE may have happened: the draining mark stays, orphan-cleanup decides later.
-    keep(c, 'github-error', `Kept: removing runner ${c.runner.name} failed (${outcome.error}); ${TAG.drainingSince} stays.`, {
-      deregistered: true,
-    });
-    return false;
-  });
-  if (candidates.length === 0) return finish();
-
-  // Step d: one settle for the whole batch.
-  await env.sleep(env.config.settleSeconds * 1000);
-
-  // Step e: GitHub and the instance's own tags, again.
-  const secondReads = await Promise.all(candidates.map((c) => ports.github.getRunner(c.owner, c.runner.id)));
-  const secondFresh = await freshRead(ports, candidates.map((c) => c.decision.instanceId));
-  candidates = candidates.filter((c, i) => {
-    const verdict = judgeAfterSettle({
-      decision: c.decision,
-      fresh: secondFresh?.get(c.decision.instanceId),
-      runnerRead: secondReads[i],
-      markedAt,
-      jobEvidence: env.config.jobEvidence,
-    });
-    if (verdict.terminate) return true;
-    keep(c, verdict.reason, `${verdict.message} ${TAG.drainingSince} stays for orphan-cleanup.`, { deregistered: true });
-    return false;
-  });
-  if (candidates.length === 0) return finish();
-
-  // Step f: terminate. A failure leaves the draining mark: orphan-cleanup retries safely.
-  const result = await ports.ec2.terminate(candidates.map((c) => c.decision.instanceId));
-  const done = new Set(result.terminated);
-  const failed = new Map(result.failed.map((f) => [f.instanceId, f.error]));
-  for (const c of candidates) {
-    const error = failed.get(c.decision.instanceId);
-    if (error !== undefined || !done.has(c.decision.instanceId)) {
-      keep(c, 'aws-error', `Kept: TerminateInstances failed (${error ?? 'no answer'}); ${TAG.drainingSince} stays.`, {
-        deregistered: true,
-      });
-    } else {
-      outcomes.push({
-        ...fromDecision(c.decision, 'terminated', c.decision.reason, `Terminated: runner ${c.runner.name} deregistered, idle after the settle.`),
-        deregistered: true,
-      });
-    }
-  }
-  return finish();
+  let rest = candidates;
+  while (rest.length > 0) rest = await run.batch(rest);
+  return run.finish();
 }
 
-function deletesThatFit(env: ExecutorEnv): number {
-  if (!env.remainingMs) return Number.POSITIVE_INFINITY;
-  const budget = env.remainingMs() - env.config.settleSeconds * 1000 - AFTER_SETTLE_RESERVE_MS;
-  return Math.max(0, Math.floor(budget / DELETE_COST_MS));
+class ScaleDownRun {
+  readonly outcomes: Outcome[] = [];
+  readonly errors: string[] = [];
+  private readonly tagChanges: TagChange[] = [];
+
+  constructor(
+    private readonly ports: ExecutorPorts,
+    private readonly env: ExecutorEnv,
+  ) {}
+
+  keep(subject: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}): void {
+    const decision = 'decision' in subject ? subject.decision : subject;
+    this.outcomes.push({ ...kept(decision, reason, message), ...extra });
+  }
+
+  async finish(): Promise<ExecutorReport> {
+    this.errors.push(...(await applyTagChanges(this.ports.ec2, this.tagChanges)));
+    return { outcomes: this.outcomes, errors: this.errors };
+  }
+
+  private get settleMs(): number {
+    return this.env.config.settleSeconds * 1000;
+  }
+
+  private get probeMs(): number {
+    return (this.env.config.probe?.timeoutSeconds ?? 0) * 1000;
+  }
+
+  private windowCostMs(window: Candidate[]): number {
+    const probe = window.some((c) => c.decision.evidence === 'probe') ? this.probeMs : 0;
+    return LOOK_COST_MS + probe + window.length * DELETE_COST_MS;
+  }
+
+  /** Kept free after the DELETEs: the settle, the re-check with GitHub's worst-case waits, a probe round, terminate. */
+  private reserveMs(probing: boolean): number {
+    return this.settleMs + afterSettleReserveMs(this.env) + (probing ? this.probeMs : 0);
+  }
+
+  /**
+   * Step 0 (issue 10, point 14): how many of these candidates this batch takes, so that
+   * every one of them can be looked at, deregistered, settled, re-checked and terminated in
+   * the time left. Decided before any look: a deferred runner costs no GitHub call.
+   */
+  private plan(candidates: Candidate[]): number {
+    const cap = Math.min(candidates.length, EC2_BATCH_SIZE);
+    if (!this.env.remainingMs) return cap;
+    let budget = this.env.remainingMs() - this.reserveMs(false);
+    let probing = false;
+    let taken = 0;
+    for (const window of chunk(candidates.slice(0, cap), LOOK_WINDOW_SIZE)) {
+      const windowProbes = window.some((c) => c.decision.evidence === 'probe');
+      // The first window with a probe instance also reserves the probe round after the settle.
+      const fixed = LOOK_COST_MS + (windowProbes ? this.probeMs : 0) + (windowProbes && !probing ? this.probeMs : 0);
+      probing ||= windowProbes;
+      const room = Math.floor((budget - fixed) / DELETE_COST_MS);
+      if (room <= 0) break;
+      const take = Math.min(window.length, room);
+      taken += take;
+      budget -= fixed + take * DELETE_COST_MS;
+      if (take < window.length) break;
+    }
+    return taken;
+  }
+
+  private defer(rest: Candidate[]): void {
+    for (const c of rest) {
+      this.keep(c, 'deferred', 'Kept for the next run: too little time left in this invocation to deregister, settle and re-check; not looked at.');
+    }
+  }
+
+  /** One batch: windows of look-mark-DELETE, then one settle, re-check and termination. Returns what is left. */
+  async batch(candidates: Candidate[]): Promise<Candidate[]> {
+    const planned = this.plan(candidates);
+    const mine = candidates.slice(0, planned);
+    const survivors: Candidate[] = [];
+    let probing = false;
+    let done = 0;
+    for (const window of chunk(mine, LOOK_WINDOW_SIZE)) {
+      probing ||= window.some((c) => c.decision.evidence === 'probe');
+      // The plan was made on estimates: should the invocation run slower, stop looking.
+      if (this.env.remainingMs && this.env.remainingMs() < this.reserveMs(probing) + this.windowCostMs(window)) break;
+      survivors.push(...(await this.window(window)));
+      done += window.length;
+    }
+    await this.settleAndTerminate(survivors);
+    const cap = Math.min(candidates.length, EC2_BATCH_SIZE);
+    if (done < cap) {
+      this.defer(candidates.slice(done));
+      return [];
+    }
+    return candidates.slice(done);
+  }
+
+  private async look(window: Candidate[]): Promise<Look> {
+    const at = this.env.now();
+    const ids = window.map((c) => c.decision.instanceId);
+    const probeIds = window.filter((c) => c.decision.evidence === 'probe').map((c) => c.decision.instanceId);
+    const [reads, fresh, probes] = await Promise.all([
+      Promise.all(window.map((c) => readRunner(this.ports, c))),
+      freshRead(this.ports, ids),
+      probeRound(this.ports.probe, probeIds),
+    ]);
+    return { at, reads, fresh, probes };
+  }
+
+  /** Steps a-c for one window. Returns the candidates deregistered (or already gone) for the settle. */
+  private async window(window: Candidate[]): Promise<Candidate[]> {
+    const { env } = this;
+    const look = await this.look(window);
+    const proceeding = window.filter((c, i) => {
+      const id = c.decision.instanceId;
+      const verdict = judgeBeforeDelete({
+        decision: c.decision,
+        read: look.reads[i]!,
+        fresh: look.fresh?.get(id),
+        probe: look.probes.get(id),
+        environments: env.config.environments,
+        now: look.at,
+      });
+      if (verdict.proceed) {
+        c.skipDelete = verdict.skipDelete;
+        return true;
+      }
+      this.keep(c, verdict.reason, verdict.message);
+      if (STREAK_ENDERS.has(verdict.reason)) this.tagChanges.push({ instanceId: id, remove: [TAG.idleSince] });
+      return false;
+    });
+
+    if (env.config.dryRun) {
+      for (const c of proceeding) {
+        this.keep(c, 'dry-run', `Dry run: would deregister runner ${c.runner.name} and terminate (${c.decision.reason}).`);
+      }
+      return [];
+    }
+    if (proceeding.length === 0) return [];
+
+    // Step b: the write-ahead mark, one call for the window.
+    const markedAt = env.now();
+    try {
+      await this.ports.ec2.setTags(
+        proceeding.map((c) => c.decision.instanceId),
+        { [TAG.drainingSince]: markedAt.toISOString() },
+      );
+    } catch (error) {
+      for (const c of proceeding) this.keep(c, 'aws-error', `Kept: writing ${TAG.drainingSince} failed (${errorText(error)}); nothing deregistered.`);
+      return [];
+    }
+
+    // Step c: one DELETE at a time, so each is sent knowing how old its look is.
+    const deregistered: Candidate[] = [];
+    for (const c of proceeding) {
+      const id = c.decision.instanceId;
+      if (c.skipDelete) {
+        deregistered.push(c);
+        continue;
+      }
+      const age = env.now().getTime() - look.at.getTime();
+      if (!(age <= MAX_LOOK_AGE_MS)) {
+        this.keep(c, 'look-too-old', `Kept for the next run: its look is ${Math.round(age / 1000)} s old, more than ${MAX_LOOK_AGE_MS / 1000} s; not deregistered.`);
+        this.tagChanges.push({ instanceId: id, remove: [TAG.drainingSince] });
+        continue;
+      }
+      let outcome;
+      try {
+        outcome = await this.ports.github.deleteRunner(c.owner, c.runner.id);
+      } catch (error) {
+        outcome = { kind: 'error' as const, error: errorText(error) };
+      }
+      if (outcome.kind === 'deleted' || outcome.kind === 'gone') {
+        c.accepted = outcome.kind === 'deleted';
+        deregistered.push(c);
+      } else if (outcome.kind === 'busy') {
+        this.keep(c, 'race-delete-refused', `Kept: GitHub refused to remove runner ${c.runner.name}: ${outcome.detail}`);
+        this.tagChanges.push({ instanceId: id, remove: [TAG.drainingSince, TAG.idleSince] });
+      } else {
+        // The DELETE may have happened: the draining mark stays, orphan-cleanup decides later.
+        // The failure is remembered on the instance, so the runner backs off and goes last.
+        const failures = (c.decision.deleteFailures ?? 0) + 1;
+        this.keep(c, 'github-error', `Kept: removing runner ${c.runner.name} failed (${outcome.error}); ${TAG.drainingSince} stays; failure ${failures} backs it off.`, {
+          deregistered: true,
+        });
+        this.tagChanges.push({
+          instanceId: id,
+          set: { [TAG.deleteFailures]: String(failures), [TAG.deleteFailedAt]: env.now().toISOString() },
+        });
+      }
+    }
+    for (const c of deregistered) c.markedAt = markedAt;
+    return deregistered;
+  }
+
+  /** Steps d-f for the deregistered candidates of one batch. */
+  private async settleAndTerminate(candidates: Candidate[]): Promise<void> {
+    if (candidates.length === 0) return;
+    const { env, ports } = this;
+    await env.sleep(this.settleMs);
+
+    // Step e: the tags and the probe for all; GitHub only where it accepted a DELETE (a
+    // runner GitHub had already forgotten cannot come back busy).
+    const ids = candidates.map((c) => c.decision.instanceId);
+    const probeIds = candidates.filter((c) => c.decision.evidence === 'probe').map((c) => c.decision.instanceId);
+    const waitMs = recheckWaitMs(env);
+    const noAnswer = (): RunnerRead => ({ kind: 'error', error: `no answer within ${waitMs / 1000} s (a rate-limit wait?)` });
+    const [reads, fresh, probes] = await Promise.all([
+      Promise.all(candidates.map((c) => (c.accepted ? withDeadline(readRunner(ports, c), waitMs, noAnswer) : Promise.resolve(undefined)))),
+      freshRead(ports, ids),
+      probeRound(ports.probe, probeIds),
+    ]);
+    const toTerminate = candidates.filter((c, i) => {
+      const id = c.decision.instanceId;
+      const verdict = judgeAfterSettle({
+        decision: c.decision,
+        fresh: fresh?.get(id),
+        runnerRead: reads[i],
+        probe: probes.get(id),
+        markedAt: c.markedAt ?? env.now(),
+        environments: env.config.environments,
+        now: env.now(),
+      });
+      if (verdict.terminate) {
+        if (verdict.note) c.note = verdict.note;
+        return true;
+      }
+      this.keep(c, verdict.reason, `${verdict.message} ${TAG.drainingSince} stays for orphan-cleanup.`, { deregistered: true });
+      return false;
+    });
+    if (toTerminate.length === 0) return;
+
+    // Step f: terminate. A failure leaves the draining mark: orphan-cleanup retries safely.
+    const result = await terminateInstances(ports.ec2, toTerminate.map((c) => c.decision.instanceId));
+    for (const c of toTerminate) {
+      const id = c.decision.instanceId;
+      const refused = result.refused.get(id);
+      if (result.terminated.has(id)) {
+        this.outcomes.push({
+          ...fromDecision(
+            c.decision,
+            'terminated',
+            c.decision.reason,
+            `Terminated: runner ${c.runner.name} deregistered, idle after the settle${c.note ? ` (${c.note})` : ''}.`,
+          ),
+          deregistered: true,
+        });
+      } else if (refused !== undefined) {
+        this.keep(c, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); ${TAG.drainingSince} stays, retried after a back-off.`, {
+          deregistered: true,
+        });
+        this.tagChanges.push({ instanceId: id, set: { [TAG.terminationRefusedAt]: env.now().toISOString() } });
+      } else {
+        this.keep(c, 'aws-error', `Kept: TerminateInstances failed (${result.failed.get(id) ?? 'no answer'}); ${TAG.drainingSince} stays.`, {
+          deregistered: true,
+        });
+      }
+    }
+  }
 }

@@ -6,10 +6,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { decideOrphans } from '../core';
-import { realSleep } from '../executor/outcome';
 import { runOrphanCleanup } from '../executor/orphan-cleanup';
 import { createTelemetry, reportRun, type RunSummary } from '../observability/telemetry';
-import { createRuntime, loadAtColdStart, type Runtime } from './runtime';
+import { callsSince, createRuntime, executorEnv, loadAtColdStart, type Runtime } from './runtime';
 import { readSnapshot } from './snapshot';
 
 const telemetry = createTelemetry('runner-reaper-orphan-cleanup');
@@ -21,17 +20,22 @@ async function orphanCleanup(): Promise<RunSummary> {
   if (!loaded.ok) throw loaded.error;
   runtime ??= createRuntime(loaded.config, telemetry);
   const { config } = runtime;
-  const callsBefore = runtime.githubCalls.count;
+  const before = runtime.counters();
   const { snapshot, malformed } = await readSnapshot(runtime, config, new Date());
   const decisions = decideOrphans(snapshot);
-  const report = await runOrphanCleanup(decisions, runtime, { config, now: () => new Date(), sleep: realSleep }, { decidedAt: snapshot.now });
+  const report = await runOrphanCleanup(decisions, runtime, executorEnv(runtime), { decidedAt: snapshot.now });
+  const calls = callsSince(before, runtime.counters());
   return reportRun(telemetry, {
     run: 'orphan-cleanup',
     dryRun: config.dryRun,
     outcomes: report.outcomes,
     malformed,
     errors: report.errors,
-    githubCalls: runtime.githubCalls.count - callsBefore,
+    githubCalls: calls.githubRequests,
+    calls,
+    decisions,
+    snapshot,
+    config,
   });
 }
 

@@ -6,10 +6,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { decideScaleDown } from '../core';
-import { realSleep } from '../executor/outcome';
 import { runScaleDown } from '../executor/scale-down';
 import { createTelemetry, reportRun, type RunSummary } from '../observability/telemetry';
-import { createRuntime, loadAtColdStart, type Runtime } from './runtime';
+import { callsSince, createRuntime, executorEnv, loadAtColdStart, type Runtime } from './runtime';
 import { readSnapshot } from './snapshot';
 
 const telemetry = createTelemetry('runner-reaper-scale-down');
@@ -21,23 +20,23 @@ async function scaleDown(_event: unknown, context: { getRemainingTimeInMillis?: 
   if (!loaded.ok) throw loaded.error;
   runtime ??= createRuntime(loaded.config, telemetry);
   const { config } = runtime;
-  const callsBefore = runtime.githubCalls.count;
+  const before = runtime.counters();
   const { snapshot, malformed } = await readSnapshot(runtime, config, new Date());
   const decisions = decideScaleDown(snapshot);
   const remainingMs = context.getRemainingTimeInMillis?.bind(context);
-  const report = await runScaleDown(decisions, runtime, {
-    config,
-    now: () => new Date(),
-    sleep: realSleep,
-    ...(remainingMs ? { remainingMs } : {}),
-  });
+  const report = await runScaleDown(decisions, runtime, executorEnv(runtime, remainingMs));
+  const calls = callsSince(before, runtime.counters());
   return reportRun(telemetry, {
     run: 'scale-down',
     dryRun: config.dryRun,
     outcomes: report.outcomes,
     malformed,
     errors: report.errors,
-    githubCalls: runtime.githubCalls.count - callsBefore,
+    githubCalls: calls.githubRequests,
+    calls,
+    decisions,
+    snapshot,
+    config,
   });
 }
 

@@ -16,6 +16,18 @@ const LAUNCH = new Date('2026-11-29T10:00:00Z');
 afterEach(() => ec2Mock.reset());
 
 describe('parseInstance', () => {
+  it.each([
+    [{ Platform: 'windows' as never, PlatformDetails: 'Windows' }, 'windows'],
+    [{ PlatformDetails: 'Windows with SQL Server Standard' }, 'windows'],
+    [{ PlatformDetails: 'Linux/UNIX', InstanceType: 'mac2.metal' as const }, 'macos'],
+    [{ PlatformDetails: 'Linux/UNIX', InstanceType: 'm7g.large' as const }, 'linux'],
+    [{ PlatformDetails: 'Red Hat Enterprise Linux' }, 'linux'],
+    [{}, undefined],
+  ])('reads the platform from %p as %p', (fields, platform) => {
+    const parsed = parseInstance({ InstanceId: 'i-1', LaunchTime: LAUNCH, State: { Name: 'running' }, ...fields });
+    expect(parsed.ok && parsed.instance.platform).toBe(platform ?? undefined);
+  });
+
   it('reads id, state, launch time and tags', () => {
     const parsed = parseInstance({
       InstanceId: 'i-1',

@@ -32,8 +32,12 @@ describe('GitHubRunners.listRunners', () => {
 
   it.each([
     ['a runner without busy', { total_count: 1, runners: [{ id: 1, name: 'a', status: 'online', labels: [] }] }],
-    ['an unknown status', { total_count: 1, runners: [{ id: 1, name: 'a', status: 'idle', busy: false, labels: [] }] }],
+    ['a busy flag as a string', { total_count: 1, runners: [{ id: 1, name: 'a', status: 'online', busy: 'false', labels: [] }] }],
+    ['a runner without a name', { total_count: 1, runners: [{ id: 1, name: '', status: 'online', busy: false, labels: [] }] }],
+    ['an id as a string', { total_count: 1, runners: [{ id: '1', name: 'a', status: 'online', busy: false, labels: [] }] }],
+    ['a runner that is not an object', { total_count: 1, runners: [null] }],
     ['no runners array', { total_count: 1 }],
+    ['no total_count', { runners: [] }],
     ['a string', 'oops'],
   ])('throws on a malformed page: %s', async (_name, body) => {
     github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body } : undefined));
@@ -44,6 +48,94 @@ describe('GitHubRunners.listRunners', () => {
     github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 502, body: { message: 'bad gateway' } } : undefined));
     await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow();
     expect(github.count('GET', /\/actions\/runners$/)).toBe(3);
+  });
+});
+
+// Issue 10, point 6. Before, one runner with an unexpected status or label shape failed the
+// whole owner's listing (this test failed on that code: "malformed runner listing").
+describe('GitHubRunners: tolerant where the reaper does not look', () => {
+  it('reads a listing with odd values in fields no decision uses', async () => {
+    const runners = [
+      { id: 1, name: 'a', status: 'idle', busy: false, labels: [{ id: 1, name: 'self-hosted' }], os: 'Linux' },
+      { id: 2, name: 'b', busy: true, labels: 'self-hosted', os: 7 },
+      { id: 3, name: 'c', status: 'online', busy: false, labels: [{ name: 5 }, 'x', { name: 'gpu' }], ephemeral: 'maybe' },
+    ];
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body: { total_count: 3, runners } } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).resolves.toEqual([
+      { id: 1, name: 'a', status: 'offline', busy: false, labels: ['self-hosted'], os: 'Linux' },
+      { id: 2, name: 'b', status: 'offline', busy: true, labels: [] },
+      { id: 3, name: 'c', status: 'online', busy: false, labels: ['gpu'] },
+    ]);
+  });
+
+  it('reads a single runner the same way', async () => {
+    github.intercept((r) => (r.path.endsWith('/runners/9') ? { status: 200, body: { id: 9, name: 'r-9', busy: true, status: null } } : undefined));
+    await expect(testGitHub(github).getRunner(ORG, 9)).resolves.toEqual({
+      kind: 'found',
+      runner: { id: 9, name: 'r-9', status: 'offline', busy: true, labels: [] },
+    });
+  });
+});
+
+// Issue 10, point 1: pages that do not fit together. Before, each case below was accepted
+// as complete (the first test failed on that code with runner 101 missing from the result,
+// the others returned 300 or 3 runners instead of throwing).
+describe('GitHubRunners.listRunners: pages that do not fit together', () => {
+  const listings = () => github.requests.filter((r) => r.method === 'GET' && r.path === '/orgs/acme/actions/runners');
+
+  it('a runner removed while paging: the listing is read again, and the second reading is whole', async () => {
+    for (let id = 1; id <= 250; id++) github.addRunner(ORG_PATH, { id, name: `r-${id}` });
+    let removed = false;
+    github.onRequest = (r) => {
+      // Right after page 1 is served, runner 1 goes: everything slides one place up.
+      if (!removed && r.path === '/orgs/acme/actions/runners' && r.query.get('page') === '2') {
+        removed = true;
+        github.runners.set(ORG_PATH, github.runners.get(ORG_PATH)!.filter((x) => x.id !== 1));
+      }
+    };
+    const runners = await testGitHub(github).listRunners(ORG);
+    expect(runners).toHaveLength(249);
+    expect(runners.map((x) => x.id)).toContain(101);
+    expect(listings().map((r) => r.query.get('page'))).toEqual(['1', '2', '1', '2', '3']);
+  });
+
+  it('a proxy that ignores `page` (the same runners on every page) fails the listing', async () => {
+    const page = Array.from({ length: 100 }, (_, i) => ({ id: i + 1, name: `r-${i + 1}`, status: 'online', busy: false, labels: [] }));
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body: { total_count: 250, runners: page } } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow(/runner 1 twice.*twice in a row/);
+    expect(listings()).toHaveLength(4);
+  });
+
+  it('fewer runners than total_count fails the listing', async () => {
+    const runners = [1, 2, 3].map((id) => ({ id, name: `r-${id}`, status: 'online', busy: false, labels: [] }));
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body: { total_count: 5, runners } } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow(/gave 3 runners where total_count says 5/);
+    expect(listings()).toHaveLength(2);
+  });
+
+  it('more runners than total_count fails the listing', async () => {
+    const runners = [1, 2, 3].map((id) => ({ id, name: `r-${id}`, status: 'online', busy: false, labels: [] }));
+    github.intercept((r) => (r.path.endsWith('/actions/runners') ? { status: 200, body: { total_count: 2, runners } } : undefined));
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow(/gave 3 runners where total_count says 2/);
+  });
+
+  it('a total_count that keeps changing between pages fails the listing', async () => {
+    for (let id = 1; id <= 150; id++) github.addRunner(ORG_PATH, { id, name: `r-${id}` });
+    let extra = 0;
+    github.onRequest = (r) => {
+      if (r.path === '/orgs/acme/actions/runners' && r.query.get('page') === '2') {
+        extra++;
+        github.addRunner(ORG_PATH, { id: 1000 + extra, name: `new-${extra}` });
+      }
+    };
+    await expect(testGitHub(github).listRunners(ORG)).rejects.toThrow(/changed while it was read \(total_count 151 on page 1, 152 on page 2\), twice in a row/);
+    expect(listings()).toHaveLength(4);
+  });
+
+  it('an empty fleet and an exact multiple of the page size are whole', async () => {
+    await expect(testGitHub(github).listRunners(ORG)).resolves.toEqual([]);
+    for (let id = 1; id <= 200; id++) github.addRunner(ORG_PATH, { id, name: `r-${id}` });
+    await expect(testGitHub(github).listRunners(ORG)).resolves.toHaveLength(200);
   });
 });
 

@@ -1,7 +1,7 @@
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { InstanceListing } from '../../src/adapters/ports';
-import { problemsOf, runPlan, withProbeAvailability, type CliIo, type PlanDeps } from '../../src/cli/command';
+import { probeContext, problemsOf, runPlan, type CliIo, type PlanDeps } from '../../src/cli/command';
 import { makePlan } from '../../src/cli/plan';
 import { EXIT } from '../../src/cli/exit-codes';
 import type { PlanPorts } from '../../src/cli/read-only';
@@ -78,6 +78,7 @@ async function run(argv: string[], world: Partial<World> = {}, env: Record<strin
           return { appId: '1', privateKey: 'k' };
         },
         githubRequests: () => requests,
+        githubTiming: { worstCaseRequestMs: 30_000, readIntervalMs: 80, burstReads: 75, writeIntervalMs: 400 },
       };
     },
   };
@@ -216,30 +217,64 @@ describe('runner-reaper plan: --json', () => {
   });
 });
 
-describe('withProbeAvailability', () => {
-  const base = snapshot({ instances: [instance()] });
-  const probeConfig = config({ probe: { documentName: 'doc', timeoutSeconds: 10 } });
+describe('runner-reaper plan: the probe', () => {
+  const PROBE_ENV = { ...MINIMAL_ENV, PROBE_DOCUMENT_NAME: 'gh-ci-probe', JOB_EVIDENCE: 'auto' };
 
-  it('off when the probe is not configured', async () => {
-    expect((await withProbeAvailability(base, config(), undefined)).context).toEqual({ state: 'off' });
-  });
-
-  it('not read without an SSM read port', async () => {
-    expect((await withProbeAvailability(base, probeConfig, undefined)).context).toMatchObject({ state: 'not-read' });
-  });
-
-  it('reads who is online, and fails closed when SSM cannot be read', async () => {
-    const id = base.instances[0]!.id;
-    const online = await withProbeAvailability(base, probeConfig, { onlineInstances: async () => new Set([id]) });
-    expect(online.context).toEqual({ state: 'read', online: 1 });
-    expect(online.snapshot.probe).toEqual({ enabled: true, online: new Set([id]) });
-    const failed = await withProbeAvailability(base, probeConfig, {
-      onlineInstances: async () => {
-        throw named('ThrottlingException', 'slow down');
+  it('asks the probe port once, through readSnapshot, for the instances EC2 listed', async () => {
+    const online = registered();
+    const offline = registered();
+    const asked: string[][] = [];
+    const r = await run(['--json'], {
+      instances: [online.instance, offline.instance],
+      runners: new Map([['Org:my-org', [online.runner, offline.runner]]]),
+      probe: {
+        onlineInstances: async (ids) => {
+          asked.push([...ids]);
+          return new Set([online.instance.id]);
+        },
       },
+    }, { ...PROBE_ENV });
+    expect(r.code).toBe(EXIT.ok);
+    expect(asked).toEqual([[online.instance.id, offline.instance.id]]);
+    const json = JSON.parse(r.stdout);
+    expect(json.probe).toEqual({ state: 'read', online: 1 });
+    const probeable = Object.fromEntries(json.instances.map((row: { instanceId: string; probeable: unknown }) => [row.instanceId, row.probeable]));
+    expect(probeable).toEqual({ [online.instance.id]: true, [offline.instance.id]: false });
+  });
+
+  it('an SSM read that fails: the plan is printed, nobody is probe-able, exit 3', async () => {
+    const { instance: i, runner } = registered();
+    const r = await run([], {
+      instances: [i],
+      runners: new Map([['Org:my-org', [runner]]]),
+      probe: {
+        onlineInstances: async () => {
+          throw named('AccessDeniedException', 'not authorized to perform: ssm:DescribeInstanceInformation');
+        },
+      },
+    }, { ...PROBE_ENV });
+    expect(r.code).toBe(EXIT.unreadable);
+    expect(r.stdout).toContain(i.id);
+    expect(r.stdout).toContain('Probe: SSM could not be read (DescribeInstanceInformation failed: AccessDeniedException');
+    expect(r.stderr).toContain('incomplete: SSM could not say which instances are online');
+  });
+});
+
+describe('probeContext', () => {
+  const probeConfig = (jobEvidence: 'auto' | 'hooks' | 'off') => config({ probe: { documentName: 'doc', timeoutSeconds: 10 }, jobEvidence });
+
+  it('off, and why, when a run would not ask SSM', () => {
+    const off = { enabled: false, online: new Set<string>() };
+    expect(probeContext(config(), off)).toEqual({ state: 'off', why: 'PROBE_DOCUMENT_NAME unset' });
+    expect(probeContext(probeConfig('hooks'), off)).toEqual({ state: 'off', why: 'JOB_EVIDENCE=hooks: only JOB_EVIDENCE=auto probes' });
+  });
+
+  it('what readSnapshot read: who is online, or the error', () => {
+    expect(probeContext(probeConfig('auto'), { enabled: true, online: new Set(['i-1', 'i-2']) })).toEqual({ state: 'read', online: 2 });
+    expect(probeContext(probeConfig('auto'), { enabled: true, online: new Set(), error: 'DescribeInstanceInformation failed: x' })).toEqual({
+      state: 'error',
+      error: 'DescribeInstanceInformation failed: x',
     });
-    expect(failed.context).toEqual({ state: 'error', error: 'ThrottlingException: slow down' });
-    expect(failed.snapshot.probe).toEqual({ enabled: true, online: new Set(), error: 'ThrottlingException: slow down' });
   });
 });
 
@@ -247,7 +282,7 @@ describe('problemsOf', () => {
   it('a failed listing or a failed SSM read makes the plan incomplete', () => {
     const plan = makePlan(snapshot({ instances: [instance({ owner: REPO })], listings: [failedListing(REPO, 'HTTP 502')] }));
     const context = { source: 'x', githubRequests: 0 };
-    expect(problemsOf(plan, { ...context, probe: { state: 'off' } })).toEqual([expect.stringContaining('Repo:my-org/my-repo failed (HTTP 502)')]);
+    expect(problemsOf(plan, { ...context, probe: { state: 'off', why: 'PROBE_DOCUMENT_NAME unset' } })).toEqual([expect.stringContaining('Repo:my-org/my-repo failed (HTTP 502)')]);
     expect(problemsOf(makePlan(snapshot()), { ...context, probe: { state: 'error', error: 'down' } })).toEqual([expect.stringContaining('SSM could not say')]);
     expect(problemsOf(makePlan(snapshot()), { ...context, probe: { state: 'read', online: 0 } })).toEqual([]);
   });

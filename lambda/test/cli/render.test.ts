@@ -3,7 +3,7 @@ import { formatDuration, nextText, renderTable, renderText, toJson, type PlanCon
 import { TAG } from '../../src/core';
 import { failedListing, instance, isoAgo, listing, NOW, ORG, REPO, registered, snapshot } from '../core/fixtures';
 
-const CONTEXT: PlanContext = { source: 'the environment', githubRequests: 3, probe: { state: 'off' } };
+const CONTEXT: PlanContext = { source: 'the environment', githubRequests: 3, probe: { state: 'off', why: 'PROBE_DOCUMENT_NAME unset' } };
 
 describe('formatDuration', () => {
   it.each([
@@ -88,7 +88,8 @@ describe('renderText', () => {
     expect(text).toContain(`github-unavailable: ${repo.id}`);
     expect(text).toContain('Protected: 2');
     expect(text).toContain('Machine evidence: not reported by this version of the decision core.');
-    expect(text).toContain('Probe: off');
+    expect(text).toContain('Probe: off (PROBE_DOCUMENT_NAME unset).');
+    expect(text.split('\n').find((l) => l.startsWith('INSTANCE'))).not.toContain('PROBE');
     expect(text).not.toContain('DRY_RUN');
   });
 
@@ -99,9 +100,25 @@ describe('renderText', () => {
     expect(text).toContain('DRY_RUN=true');
   });
 
-  it('names who could be probed, and the plan does not probe', () => {
-    const text = renderText(makePlan(snapshot()), { ...CONTEXT, probe: { state: 'read', online: 2 } });
-    expect(text).toContain('Probe: 2 instances online in SSM could be probed. The plan does not probe');
+  it('names who could be probed, per instance and in the summary, and the plan does not probe', () => {
+    const online = registered();
+    const unmanaged = registered();
+    const read = {
+      ...snapshot({ instances: [online.instance, unmanaged.instance], runners: [online.runner, unmanaged.runner] }),
+      probe: { enabled: true, online: new Set([online.instance.id]) },
+    };
+    const lines = renderText(makePlan(read), { ...CONTEXT, probe: { state: 'read', online: 1 } }).split('\n');
+    expect(lines.find((l) => l.startsWith('INSTANCE'))).toMatch(/^INSTANCE +OWNER +RUNNER +EVIDENCE +PROBE +DECISION +REASON +NEXT +SENTENCE$/);
+    expect(lines.find((l) => l.startsWith(online.instance.id))).toMatch(/ - +yes +keep \(scale-down\)/);
+    expect(lines.find((l) => l.startsWith(unmanaged.instance.id))).toMatch(/ - +no +keep \(scale-down\)/);
+    expect(lines).toContain('  Probe: 1 of 2 instances online in SSM, so a run could probe them (column PROBE). The plan does not probe: SendCommand runs a command on the instances.');
+  });
+
+  it('says why the probe is off, and when SSM could not be read', () => {
+    const why = 'JOB_EVIDENCE=hooks: only JOB_EVIDENCE=auto probes';
+    expect(renderText(makePlan(snapshot()), { ...CONTEXT, probe: { state: 'off', why } })).toContain(`Probe: off (${why}).`);
+    const failed = renderText(makePlan(snapshot()), { ...CONTEXT, probe: { state: 'error', error: 'DescribeInstanceInformation failed: AccessDeniedException: no' } });
+    expect(failed).toContain('Probe: SSM could not be read (DescribeInstanceInformation failed: AccessDeniedException: no); a run would count no instance as probe-able.');
   });
 
   it('lists what EC2 described but the reaper cannot read', () => {

@@ -37,6 +37,11 @@ describe('findRunner', () => {
     ['no runners', plain, [], undefined],
     ['exact name preferred over suffix', plain, [runner({ id: 5, name: 'x-i-0def456' }), runner({ id: 6, name: 'i-0def456' })], 6],
     ['busy duplicate preferred', plain, [runner({ id: 8, name: 'a-i-0def456' }), runner({ id: 9, name: 'b-i-0def456', busy: true })], 9],
+    // A busy one wins across every tier (issue 8, point 4).
+    ['a busy suffix match beats an idle id-tag match', i, [runner({ id: 42, name: 'jit-1' }), runner({ id: 10, name: 'old-i-0abc123', busy: true })], 10],
+    ['a busy suffix match beats an idle exact match', plain, [runner({ id: 6, name: 'i-0def456' }), runner({ id: 11, name: 'x-i-0def456', busy: true })], 11],
+    ['a busy exact match beats an idle id-tag match', i, [runner({ id: 42, name: 'jit-1' }), runner({ id: 12, name: 'i-0abc123', busy: true })], 12],
+    ['a busy id-tag match beats an idle exact match', i, [runner({ id: 13, name: 'i-0abc123' }), runner({ id: 42, name: 'jit-1', busy: true })], 42],
   ])('%s', (_name, inst, runners, expectedId) => {
     expect(findRunner(inst, runners)?.id).toBe(expectedId);
   });

@@ -1,7 +1,7 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/adapters/ec2';
-import type { GitHubPort } from '../../src/adapters/ports';
-import { TAG, type Decision } from '../../src/core';
+import type { GitHubPort, ProbeRunPort } from '../../src/adapters/ports';
+import { TAG, type Decision, type ProbeRead } from '../../src/core';
 import { runOrphanCleanup } from '../../src/executor/orphan-cleanup';
 import { fakeEc2, type Ec2Fake } from '../helpers/ec2-fake';
 import { ORG, ORG_PATH, REPO, runnerTags, testConfig, testEnv, testGitHub } from '../helpers/fixtures';
@@ -17,7 +17,7 @@ let ec2: Ec2Fake;
 beforeEach(async () => {
   github = await startGitHubMock();
   ec2 = fakeEc2();
-  ec2.add(ID, runnerTags(undefined, { [TAG.orphan]: 'true', [TAG.orphanSince]: '2026-11-29T10:00:00Z' }));
+  ec2.add(ID, runnerTags(undefined, { [TAG.reaperOrphanSince]: '2026-11-29T10:00:00Z' }));
 });
 
 afterEach(async () => {
@@ -149,18 +149,20 @@ describe('orphan-cleanup executor', () => {
     expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'aws-error' });
   });
 
-  it('dry run: no settle, no tags, no termination', async () => {
+  it('dry run: first-sighting marks as a real run writes them, no settle, no termination (issue 10, point 12)', async () => {
+    ec2.add('i-new', runnerTags());
     const mark: Decision = {
       instanceId: 'i-new',
       action: 'keep',
       reason: 'orphan-first-sighting',
       message: 'm',
-      setTags: { [TAG.orphan]: 'true', [TAG.orphanSince]: DECIDED_AT.toISOString() },
+      setTags: { [TAG.reaperOrphanSince]: DECIDED_AT.toISOString() },
     };
     const env = testEnv(testConfig({ dryRun: true }));
     const report = await runOrphanCleanup([orphan(), mark], ports(), env, { decidedAt: DECIDED_AT });
     expect(report.outcomes.find((o) => o.instanceId === ID)).toMatchObject({ result: 'kept', reason: 'dry-run' });
-    expect(ec2.writes()).toBe(0);
+    expect(tagsOf('i-new')[TAG.reaperOrphanSince]).toBe(DECIDED_AT.toISOString());
+    expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
     expect(env.sleeps).toEqual([]);
     expect(github.requests).toHaveLength(0);
   });
@@ -173,13 +175,14 @@ describe('orphan-cleanup executor', () => {
       action: 'keep',
       reason: 'orphan-first-sighting',
       message: 'm',
-      setTags: { [TAG.orphan]: 'true', [TAG.orphanSince]: DECIDED_AT.toISOString() },
+      setTags: { [TAG.reaperOrphanSince]: DECIDED_AT.toISOString() },
     };
     const repoOrphan: Decision = { ...orphan('orphan-confirmed', 'i-repo'), owner: REPO };
     const report = await runOrphanCleanup([orphan(), repoOrphan, mark, { ...mark, action: 'reclaim' }], ports(), testEnv(testConfig()), {
       decidedAt: DECIDED_AT,
     });
-    expect(tagsOf('i-new')[TAG.orphan]).toBe('true');
+    expect(tagsOf('i-new')[TAG.reaperOrphanSince]).toBe(DECIDED_AT.toISOString());
+    expect(tagsOf('i-new')[TAG.orphan]).toBeUndefined();
     expect(github.count('GET', /^\/orgs\/acme\/actions\/runners$/)).toBe(1);
     expect(github.count('GET', /^\/repos\/acme\/app\/actions\/runners$/)).toBe(1);
     expect(report.outcomes.filter((o) => o.result === 'terminated').map((o) => o.instanceId).sort()).toEqual([ID, 'i-repo']);
@@ -202,5 +205,90 @@ describe('orphan-cleanup executor', () => {
     });
     expect(ec2.calls(TerminateInstancesCommand).map((c) => c.InstanceIds?.length)).toEqual([1000, 1]);
     expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(1001);
+  });
+
+  it('keeps an instance EC2 re-reads without its tag set (issue 10, point 2)', async () => {
+    ec2.mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: ID, LaunchTime: new Date('2026-11-29T10:00:00Z'), State: { Name: 'running' } }] }],
+    });
+    const report = await runOrphanCleanup([orphan()], ports(), testEnv(testConfig()), { decidedAt: DECIDED_AT });
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'aws-error' });
+    expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it('terminates the others when EC2 refuses one, records the refused one and its time (issue 10, point 10)', async () => {
+    const ids = ['i-0000000000000d001', 'i-0000000000000d002', 'i-0000000000000d003', 'i-0000000000000d004'];
+    for (const id of ids) ec2.add(id, runnerTags());
+    ec2.mock.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => {
+      if (input.InstanceIds.includes(ids[2]!)) {
+        throw Object.assign(new Error(`The instance '${ids[2]}' may not be terminated.`), { name: 'OperationNotPermitted' });
+      }
+      for (const id of input.InstanceIds) ec2.instances.get(id)!.state = 'shutting-down';
+      return { TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId })) };
+    });
+    const report = await runOrphanCleanup(ids.map((id) => orphan('orphan-confirmed', id)), ports(), testEnv(testConfig()), { decidedAt: DECIDED_AT });
+    expect(report.outcomes.map((o) => [o.instanceId, o.reason])).toEqual([
+      [ids[0], 'orphan-confirmed'],
+      [ids[1], 'orphan-confirmed'],
+      [ids[2], 'termination-refused'],
+      [ids[3], 'orphan-confirmed'],
+    ]);
+    expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(3);
+    expect(tagsOf(ids[2]!)[TAG.terminationRefusedAt]).toBe('2026-11-29T12:00:00.000Z');
+    // Bisection: the whole call, its halves, the half with the refusing instance split once more.
+    expect(ec2.calls(TerminateInstancesCommand).map((c) => c.InstanceIds)).toEqual([ids, ids.slice(0, 2), ids.slice(2), [ids[2]], [ids[3]]]);
+  });
+
+  it('reports the instances held without registration or machine evidence', async () => {
+    const held: Decision = { instanceId: 'i-held', action: 'keep', reason: 'waiting-max-job-duration', message: 'm.', heldSince: '2026-11-29T11:00:00.000Z' };
+    const report = await runOrphanCleanup([held], ports(), testEnv(testConfig()), { decidedAt: DECIDED_AT });
+    expect(report.held).toEqual({ count: 1, oldestSince: '2026-11-29T11:00:00.000Z', oldestAgeSeconds: 3600 });
+  });
+
+  describe('the probe, where it is the evidence', () => {
+    const answered = (busy: boolean, idleSince?: string): ProbeRead => ({
+      kind: 'answered',
+      busy,
+      at: DECIDED_AT,
+      detail: busy ? 'Runner.Worker 9' : 'idle',
+      ...(idleSince ? { idleSince: new Date(idleSince) } : {}),
+    });
+    const probeOf = (answers: Record<string, ProbeRead>, rounds: string[][] = []): ProbeRunPort => ({
+      probe: async (ids) => {
+        rounds.push([...ids]);
+        return new Map(ids.flatMap((id) => (answers[id] ? [[id, answers[id]!] as const] : [])));
+      },
+    });
+    const probed = (id = ID, extra: Partial<Decision> = {}): Decision => ({ ...orphan('orphan-confirmed', id), evidence: 'probe', ...extra });
+
+    test.each([
+      ['idle', answered(false, '2026-11-29T11:00:00Z'), 'terminated', 'orphan-confirmed'],
+      ['busy', answered(true), 'kept', 'probe-busy'],
+      ['a job ended during the settle', answered(false, '2026-11-29T12:00:05Z'), 'kept', 'job-evidence'],
+      ['no answer', undefined, 'kept', 'probe-error'],
+    ] as const)('after the settle: %s', async (_name, answer, result, reason) => {
+      const report = await runOrphanCleanup([probed()], { ...ports(), probe: probeOf(answer ? { [ID]: answer } : {}) }, testEnv(testConfig()), {
+        decidedAt: DECIDED_AT,
+      });
+      expect(report.outcomes[0]).toMatchObject({ result, reason, evidence: 'probe' });
+    });
+
+    test('a probe without an answer does not hold an instance unregistered past MAX_JOB_DURATION_MINUTES', async () => {
+      const report = await runOrphanCleanup([probed(ID, { withoutEvidence: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
+      expect(report.outcomes[0]).toMatchObject({ result: 'terminated', reason: 'orphan-confirmed' });
+      expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    });
+
+    test('one round for all probe instances, none for the others', async () => {
+      for (const id of ['i-p1', 'i-p2', 'i-h1']) ec2.add(id, runnerTags());
+      const rounds: string[][] = [];
+      const idle = answered(false, '2026-11-29T11:00:00Z');
+      const decisions = [probed('i-p1'), probed('i-p2'), { ...orphan('orphan-confirmed', 'i-h1'), evidence: 'hooks' as const }];
+      const report = await runOrphanCleanup(decisions, { ...ports(), probe: probeOf({ 'i-p1': idle, 'i-p2': idle }, rounds) }, testEnv(testConfig()), {
+        decidedAt: DECIDED_AT,
+      });
+      expect(rounds).toEqual([['i-p1', 'i-p2']]);
+      expect(report.outcomes.every((o) => o.result === 'terminated')).toBe(true);
+    });
   });
 });

@@ -60,19 +60,22 @@ describe('scale-down executor', () => {
     expect(ec2.mock.commandCalls(DescribeInstancesCommand)).toHaveLength(2);
   });
 
-  it('with hooks, skips the DELETE but still settles and terminates when GitHub already forgot the runner', async () => {
+  it('with hooks evidence, skips the DELETE and the re-check GET but still settles and terminates when GitHub already forgot the runner', async () => {
     github.runners.set(ORG_PATH, []);
     const env = testEnv(testConfig({ jobEvidence: 'hooks' }));
-    const report = await runScaleDown([decision()], ports(), env);
-    expect(only(report.outcomes)).toMatchObject({ result: 'terminated' });
+    const report = await runScaleDown([{ ...decision(), evidence: 'hooks', environment: 'ci' }], ports(), env);
+    expect(only(report.outcomes)).toMatchObject({ result: 'terminated', evidence: 'hooks', environment: 'ci' });
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
+    // A runner GitHub has forgotten cannot come back busy: no second GET (issue 11, point 3).
+    expect(github.count('GET', RUNNER_PATH)).toBe(1);
     expect(env.sleeps).toEqual([15_000]);
   });
 
-  it('without hooks, keeps an instance whose runner vanished (an ephemeral runner may have taken a job)', async () => {
+  it('without machine evidence, keeps an instance whose runner vanished (an ephemeral runner may have taken a job)', async () => {
     github.runners.set(ORG_PATH, []);
-    const env = testEnv(testConfig({ jobEvidence: 'off' }));
-    const report = await runScaleDown([decision()], ports(), env);
+    // JOB_EVIDENCE=hooks, but this instance has no marker: its decision says evidence none.
+    const env = testEnv(testConfig({ jobEvidence: 'hooks' }));
+    const report = await runScaleDown([{ ...decision(), evidence: 'none' }], ports(), env);
     expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'runner-vanished' });
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
     expect(ec2.mock.commandCalls(TerminateInstancesCommand)).toHaveLength(0);
@@ -257,7 +260,7 @@ describe('scale-down executor', () => {
     });
   });
 
-  it('dry run: the same GETs, no tag, no DELETE, no termination', async () => {
+  it('dry run: the same GETs and first-sighting marks, no draining mark, no DELETE, no termination', async () => {
     const keep: Decision = {
       instanceId: 'i-0000000000000bbbb',
       action: 'keep',
@@ -267,10 +270,16 @@ describe('scale-down executor', () => {
     };
     const env = testEnv(testConfig({ dryRun: true }));
     const report = await runScaleDown([decision(), keep], ports(), env);
+    ec2.add('i-0000000000000bbbb', runnerTags());
     expect(report.outcomes.find((o) => o.instanceId === ID)).toMatchObject({ result: 'kept', reason: 'dry-run' });
     expect(github.count('GET', RUNNER_PATH)).toBe(1);
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
-    expect(ec2.writes()).toBe(0);
+    // The bookkeeping a real run would write, so the second dry cycle shows real reclaims (issue 10, point 12).
+    expect(ec2.calls(CreateTagsCommand)).toEqual([
+      { Resources: ['i-0000000000000bbbb'], Tags: [{ Key: TAG.idleSince, Value: '2026-11-29T12:00:00.000Z' }] },
+    ]);
+    expect(ec2.instances.get(ID)?.tags[TAG.drainingSince]).toBeUndefined();
+    expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
     expect(env.sleeps).toEqual([]);
   });
 
@@ -336,7 +345,10 @@ describe('scale-down executor', () => {
     const report = await runScaleDown(decisions, { ec2: new Ec2Adapter(ec2.client), github: fakeGitHub }, env);
     expect(env.sleeps).toEqual([15_000, 15_000]);
     expect(ec2.calls(TerminateInstancesCommand).map((c) => c.InstanceIds?.length)).toEqual([1000, 1]);
-    expect(ec2.calls(CreateTagsCommand).map((c) => c.Resources?.length)).toEqual([1000, 1]);
+    // The draining mark is written per look window, just ahead of its DELETEs.
+    const marks = ec2.calls(CreateTagsCommand).map((c) => c.Resources?.length ?? 0);
+    expect(marks.reduce((a, b) => a + b, 0)).toBe(1001);
+    expect(Math.max(...marks)).toBe(5);
     expect(new Set(deletes).size).toBe(1001);
     expect(deletes).toHaveLength(1001);
     expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(1001);
@@ -358,25 +370,100 @@ describe('scale-down executor', () => {
         return { kind: 'deleted' };
       },
     };
-    // Settle (15 s) + reserve (30 s) + room for two DELETEs of 500 ms.
-    const env = { ...testEnv(testConfig()), remainingMs: () => 15_000 + 30_000 + 1_200 };
-    const report = await runScaleDown(decisions, { ec2: new Ec2Adapter(ec2.client), github: fakeGitHub }, env);
+    const gets: number[] = [];
+    const counting: GitHubPort = { ...fakeGitHub, getRunner: async (owner, id) => (gets.push(id), fakeGitHub.getRunner(owner, id)) };
+    // Settle (15 s) + reserve (30 s of work + 20 s of GitHub's worst-case wait, capped)
+    // + one look (1 s) + room for two DELETEs of 500 ms.
+    const env = { ...testEnv(testConfig()), remainingMs: () => 15_000 + 50_000 + 1_000 + 1_200 };
+    const report = await runScaleDown(decisions, { ec2: new Ec2Adapter(ec2.client), github: counting }, env);
     expect(deletes).toEqual([500, 501]);
-    expect(report.outcomes.map((o) => [o.instanceId, o.result])).toEqual([
-      ['i-late-2', 'kept'],
-      ['i-late-3', 'kept'],
-      ['i-late-0', 'terminated'],
-      ['i-late-1', 'terminated'],
+    // Decided before looking: no GET for a runner the run defers (issue 10, point 14).
+    expect(gets.filter((id) => id >= 502)).toEqual([]);
+    expect(report.outcomes.map((o) => [o.instanceId, o.result, o.reason]).sort()).toEqual([
+      ['i-late-0', 'terminated', 'idle-confirmed'],
+      ['i-late-1', 'terminated', 'idle-confirmed'],
+      ['i-late-2', 'kept', 'deferred'],
+      ['i-late-3', 'kept', 'deferred'],
     ]);
-    expect(report.outcomes[0]?.message).toContain('next run');
+    expect(report.outcomes.find((o) => o.instanceId === 'i-late-2')?.message).toContain('next run');
     expect(ec2.instances.get('i-late-2')?.tags[TAG.drainingSince]).toBeUndefined();
   });
 
-  it('acts on nothing when no time is left', async () => {
+  it('acts on nothing, and asks GitHub nothing, when no time is left', async () => {
     const env = { ...testEnv(testConfig()), remainingMs: () => 20_000 };
     const report = await runScaleDown([decision()], ports(), env);
     expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'deferred' });
+    expect(github.requests).toHaveLength(0);
+    expect(ec2.writes()).toBe(0);
+  });
+
+  it('reserves the worst-case wait for GitHub after the settle (issue 10, point 17)', async () => {
+    // Enough for the settle, 30 s of re-check and two DELETEs, but not for a re-check GET
+    // that waits on a rate limit (capped at 20 s): nothing is deregistered.
+    const env = { ...testEnv(testConfig()), remainingMs: () => 15_000 + 30_000 + 1_000 + 1_200 };
+    const report = await runScaleDown([decision()], ports(), env);
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'deferred' });
+    expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
+  });
+
+  it('keeps an instance EC2 re-reads without its tag set (issue 10, point 2)', async () => {
+    ec2.mock.on(DescribeInstancesCommand).resolves({
+      Reservations: [{ Instances: [{ InstanceId: ID, LaunchTime: new Date('2026-11-29T10:00:00Z'), State: { Name: 'running' } }] }],
+    });
+    const report = await runScaleDown([decision()], ports(), testEnv(testConfig()));
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'aws-error' });
+    expect(only(report.outcomes).message).toContain('partial EC2 answer');
     expect(github.count('DELETE', RUNNER_PATH)).toBe(0);
     expect(ec2.writes()).toBe(0);
+  });
+
+  it('terminates the rest of a batch when EC2 refuses one instance, and sets the refused one apart (issue 10, point 10)', async () => {
+    const ids = ['i-0000000000000p001', 'i-0000000000000p002', 'i-0000000000000p003'];
+    const decisions = ids.map((id, k) => {
+      ec2.add(id, runnerTags());
+      github.addRunner(ORG_PATH, { id: 300 + k, name: `runner-${id}` });
+      return reclaim(id, idleRunner(300 + k, id));
+    });
+    ec2.mock.on(TerminateInstancesCommand).callsFake((input: { InstanceIds: string[] }) => {
+      if (input.InstanceIds.includes(ids[1]!)) {
+        throw Object.assign(new Error(`The instance '${ids[1]}' may not be terminated. Modify its 'disableApiTermination' instance attribute and try again.`), {
+          name: 'OperationNotPermitted',
+        });
+      }
+      for (const id of input.InstanceIds) ec2.instances.get(id)!.state = 'shutting-down';
+      return { TerminatingInstances: input.InstanceIds.map((InstanceId) => ({ InstanceId })) };
+    });
+    const report = await runScaleDown(decisions, ports(), testEnv(testConfig()));
+    expect(report.outcomes.map((o) => [o.instanceId, o.result, o.reason]).sort()).toEqual([
+      [ids[0], 'terminated', 'idle-confirmed'],
+      [ids[1], 'kept', 'termination-refused'],
+      [ids[2], 'terminated', 'idle-confirmed'],
+    ]);
+    expect(ec2.instances.get(ids[1]!)?.tags[TAG.terminationRefusedAt]).toBe('2026-11-29T12:00:00.000Z');
+    expect(ec2.instances.get(ids[1]!)?.tags[TAG.drainingSince]).toBeDefined();
+    expect(ec2.calls(TerminateInstancesCommand).length).toBeLessThanOrEqual(5);
+  });
+
+  it('a re-check GET still waiting when the reserved wait is over counts as no answer: kept, and the run ends in time', async () => {
+    const hanging: GitHubPort = {
+      listRunners: async () => [],
+      getRunner: (() => {
+        let calls = 0;
+        return async () => (++calls === 1 ? { kind: 'found' as const, runner: idleRunner(101, ID) } : new Promise<never>(() => {}));
+      })(),
+      deleteRunner: async () => ({ kind: 'deleted' }),
+    };
+    const env = { ...testEnv(testConfig()), githubWorstCaseWaitMs: 30 };
+    const report = await runScaleDown([decision()], { ec2: new Ec2Adapter(ec2.client), github: hanging }, env);
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'github-error', deregistered: true });
+    expect(only(report.outcomes).message).toContain('no answer within');
+    expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
+  });
+
+  it('remembers a failed DELETE on the instance, so the runner backs off (issue 10, point 11)', async () => {
+    github.intercept((r) => (r.method === 'DELETE' ? { status: 403, body: { message: 'Resource not accessible by integration' } } : undefined));
+    const report = await runScaleDown([{ ...decision(), deleteFailures: 2 }], ports(), testEnv(testConfig()));
+    expect(only(report.outcomes)).toMatchObject({ result: 'kept', reason: 'github-error', deregistered: true });
+    expect(ec2.instances.get(ID)?.tags).toMatchObject({ [TAG.deleteFailures]: '3', [TAG.deleteFailedAt]: '2026-11-29T12:00:00.000Z' });
   });
 });

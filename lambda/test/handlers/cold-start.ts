@@ -3,6 +3,8 @@
  * the given environment. The EC2 and SSM mocks are built inside the same registry, so they
  * patch the very SDK classes the handler uses.
  */
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
 import type { Ec2Fake } from '../helpers/ec2-fake';
 import { BASE_ENV } from '../helpers/fixtures';
 
@@ -13,6 +15,8 @@ type HandlerModule = { handler: (event: unknown, context: Context) => Promise<un
 export interface ColdStart {
   handler: HandlerModule['handler'];
   ec2: Ec2Fake;
+  /** Every SSMClient of this cold start (parameters and the probe); GetParameter answers from `ssmValues`. */
+  ssm: AwsClientStub<SSMClient>;
   ssmCalls: () => number;
   restore: () => void;
 }
@@ -46,6 +50,7 @@ export function coldStart(
   return {
     handler,
     ec2,
+    ssm,
     ssmCalls: () => ssm.calls().length,
     restore: () => {
       ec2.mock.restore();

@@ -1,8 +1,12 @@
+import { TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { TAG } from '../../src/core';
 import type { RunSummary } from '../../src/observability/telemetry';
 import { ORG_PATH, runnerTags } from '../helpers/fixtures';
 import { startGitHubMock, testPrivateKey, type GitHubMock } from '../helpers/github-mock';
 import { BASE_ENV, coldStart, lambdaContext, scheduledEvent, type ColdStart } from './cold-start';
+
+// Each run that reclaims waits the real SETTLE_SECONDS (2 s, the least the configuration accepts).
+jest.setTimeout(20_000);
 
 let github: GitHubMock;
 let started: ColdStart | undefined;
@@ -16,7 +20,7 @@ const ssmValues = () => ({
 const fastEnv = () => ({
   ...BASE_ENV,
   GITHUB_API_URL: github.url,
-  SETTLE_SECONDS: '0',
+  SETTLE_SECONDS: '2',
   MINIMUM_RUNNING_TIME_IN_MINUTES: '0',
   IDLE_CONFIRMATION_SECONDS: '0',
 });
@@ -72,8 +76,10 @@ describe('scale-down handler (middy-wrapped export)', () => {
     expect(started.ec2.instances.get('i-busy')?.tags[TAG.idleSince]).toBeUndefined();
     expect(github.runner(ORG_PATH, 1)).toBeUndefined();
 
-    expect(emfValues('RunnersTerminated')).toEqual([1]);
-    expect(emfValues('RunnersKeptBusy')).toEqual([1]);
+    // Once for the deployment, once for its one environment (docs/metrics.md).
+    expect(emfValues('RunnersTerminated')).toEqual([1, 1]);
+    expect(emfValues('RunnersKeptBusy')).toEqual([1, 1]);
+    expect(emfValues('GitHubDeletes')).toEqual([1]);
     const logLines = stdout.filter((l) => l.includes('"instanceId":"i-idle"'));
     expect(logLines.length).toBeGreaterThan(0);
     expect(stdout.join('')).not.toContain('PRIVATE KEY');
@@ -83,20 +89,22 @@ describe('scale-down handler (middy-wrapped export)', () => {
     started = coldStart('scale-down', { ...fastEnv(), ENVIRONMENT: undefined, SETTLE_SECONDS: 'soon' }, ssmValues());
     fleet(started);
     for (let i = 0; i < 2; i++) {
-      await expect(started.handler(scheduledEvent, lambdaContext)).rejects.toThrow(/ENVIRONMENT=\(not set\)[\s\S]*SETTLE_SECONDS="soon"/);
+      await expect(started.handler(scheduledEvent, lambdaContext)).rejects.toThrow(/SETTLE_SECONDS must be a whole number from 2 to 600/);
     }
     expect(started.ec2.mock.calls()).toHaveLength(0);
     expect(started.ssmCalls()).toBe(0);
     expect(github.requests).toHaveLength(0);
   });
 
-  it('dry run: decides and reads, writes nothing', async () => {
+  it('dry run: decides and reads, writes only the bookkeeping a real run would (issue 10, point 12)', async () => {
     started = coldStart('scale-down', { ...fastEnv(), DRY_RUN: 'true' }, ssmValues());
     fleet(started);
     const summary = (await started.handler(scheduledEvent, lambdaContext)) as RunSummary;
     expect(summary).toMatchObject({ dryRun: true, terminated: 0 });
     expect(summary.reasons['dry-run']).toBe(1);
-    expect(started.ec2.writes()).toBe(0);
+    expect(started.ec2.calls(TerminateInstancesCommand)).toHaveLength(0);
+    expect(started.ec2.instances.get('i-idle')?.tags[TAG.drainingSince]).toBeUndefined();
+    expect(started.ec2.instances.get('i-new')?.tags[TAG.idleSince]).toBeDefined();
     expect(github.count('DELETE', /runners/)).toBe(0);
   });
 

@@ -5,6 +5,7 @@
  * request to answer with an error, a delay or malformed JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 
@@ -37,7 +38,17 @@ export interface Reply {
 export type Interceptor = (request: RecordedRequest) => Reply | undefined;
 
 export interface GitHubMock {
+  /** The API base URL (with the path prefix, if any): Octokit's baseUrl. */
   url: string;
+  /** scheme://host:port: the web base URL (GHES_URL) when the prefix is `/api/v3`. */
+  origin: string;
+  /**
+   * The App's installation: what `GET .../installation` answers. Tokens are per
+   * installation (`ghs_install_<id>`); set `reinstall()` to move to a new id, after which the
+   * old id's tokens are refused (401) and new tokens for it cannot be created (404).
+   */
+  installationId: number;
+  reinstall(newId: number): void;
   requests: RecordedRequest[];
   /** Runners per owner path: `orgs/acme` or `repos/acme/app`. */
   runners: Map<string, MockRunner[]>;
@@ -77,10 +88,26 @@ const RUNNERS = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/actions\/runners(?:\/(\d+
 const INSTALLATION = /^\/(orgs\/[^/]+|repos\/[^/]+\/[^/]+)\/installation$/;
 const TOKEN = /^\/app\/installations\/(\d+)\/access_tokens$/;
 
-export async function startGitHubMock(): Promise<GitHubMock> {
+/** Options of the mock server. */
+export interface GitHubMockOptions {
+  /** Serve the API under this path (GitHub Enterprise Server: `/api/v3`). */
+  pathPrefix?: string;
+  /** Serve HTTPS with this key and certificate (PEM) instead of HTTP. */
+  tls?: { key: string; cert: string };
+}
+
+export async function startGitHubMock(options: GitHubMockOptions = {}): Promise<GitHubMock> {
   const interceptors: Interceptor[] = [];
+  const revoked = new Set<number>();
+  const prefix = options.pathPrefix ?? '';
   const mock: GitHubMock = {
     url: '',
+    origin: '',
+    installationId: INSTALLATION_ID,
+    reinstall(newId) {
+      revoked.add(mock.installationId);
+      mock.installationId = newId;
+    },
     requests: [],
     runners: new Map(),
     intercept: (interceptor) => interceptors.push(interceptor),
@@ -111,10 +138,15 @@ export async function startGitHubMock(): Promise<GitHubMock> {
       if (reply) return reply;
     }
     const { method, path, query } = request;
-    if (method === 'POST' && TOKEN.test(path)) {
-      return { status: 201, body: { token: 'ghs_mock_token', expires_at: new Date(Date.now() + 3600_000).toISOString() } };
+    const token = TOKEN.exec(path);
+    if (method === 'POST' && token) {
+      const id = Number(token[1]);
+      if (revoked.has(id)) return { status: 404, body: { message: 'Not Found' } };
+      return { status: 201, body: { token: `ghs_install_${id}`, expires_at: new Date(Date.now() + 3600_000).toISOString() } };
     }
-    if (method === 'GET' && INSTALLATION.test(path)) return { status: 200, body: { id: INSTALLATION_ID } };
+    if (method === 'GET' && INSTALLATION.test(path)) return { status: 200, body: { id: mock.installationId } };
+    const tokenOf = /^token ghs_install_(\d+)$/.exec(request.authorization ?? '');
+    if (tokenOf && revoked.has(Number(tokenOf[1]))) return { status: 401, body: { message: 'Bad credentials' } };
     const match = RUNNERS.exec(path);
     if (!match) return { status: 404, body: { message: 'Not Found' } };
     const ownerPath = match[1] as string;
@@ -142,11 +174,13 @@ export async function startGitHubMock(): Promise<GitHubMock> {
     return { status: 404, body: { message: 'Not Found' } };
   }
 
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const served = prefix === '' || url.pathname.startsWith(`${prefix}/`);
     const request: RecordedRequest = {
       method: req.method ?? 'GET',
-      path: url.pathname,
+      // Outside the prefix: recorded as is, and answered 404 by the routes below.
+      path: served ? url.pathname.slice(prefix.length) : `(outside ${prefix})${url.pathname}`,
       query: url.searchParams,
       authorization: req.headers.authorization,
     };
@@ -162,8 +196,10 @@ export async function startGitHubMock(): Promise<GitHubMock> {
         send(res, reply);
       }
     });
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  mock.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock.origin = `${options.tls ? 'https' : 'http'}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  mock.url = `${mock.origin}${prefix}`;
   return mock;
 }

@@ -1,0 +1,201 @@
+/**
+ * The scale-down executor's look before each DELETE, the probe and the order of the
+ * DELETE stream, on in-memory ports with a recorded clock (no wall time is measured).
+ */
+import { TAG, type Decision, type EvidenceSource } from '../../src/core';
+import { LOOK_WINDOW_SIZE, MAX_LOOK_AGE_MS, type ExecutorEnv } from '../../src/executor/outcome';
+import { runScaleDown } from '../../src/executor/scale-down';
+import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
+import { MemoryEc2, MemoryGitHub, MemoryProbe, RecordedClock, fleetTags } from '../helpers/memory-ports';
+
+let clock: RecordedClock;
+let ec2: MemoryEc2;
+let github: MemoryGitHub;
+let probe: MemoryProbe;
+
+beforeEach(() => {
+  clock = new RecordedClock();
+  ec2 = new MemoryEc2(clock);
+  github = new MemoryGitHub(clock);
+  probe = new MemoryProbe(clock);
+});
+
+function env(overrides: Partial<ExecutorEnv> = {}): ExecutorEnv {
+  return {
+    config: testConfig({ settleSeconds: 15 }),
+    now: clock.now,
+    sleep: async (ms) => clock.advance(ms),
+    ...overrides,
+  };
+}
+
+/** n idle registered runners with confirmed reclaim decisions. */
+function fleet(n: number, evidence: EvidenceSource = 'hooks', extra: Partial<Decision> = {}): Decision[] {
+  return Array.from({ length: n }, (_, k) => {
+    const id = `i-${String(k).padStart(17, '0')}`;
+    ec2.add(id, fleetTags());
+    const runner = github.add(idleRunner(1000 + k, id));
+    return { instanceId: id, action: 'reclaim', reason: 'idle-confirmed', message: 'm.', owner: ORG, runner, evidence, environment: ENVIRONMENT, ...extra } as Decision;
+  });
+}
+
+const ports = () => ({ ec2, github, probe });
+
+/** For each DELETE, how old its look was: the runner's last GET and the last DescribeInstances that covered it. */
+function lookAges(): number[] {
+  return github.log
+    .filter((r) => r.call === 'delete')
+    .map((del) => {
+      const runnerId = del.ids[0]!;
+      const id = `i-${String(Number(runnerId) - 1000).padStart(17, '0')}`;
+      const get = github.log.filter((r) => r.call === 'get' && r.ids[0] === runnerId && r.at <= del.at).pop();
+      const describe = ec2.log.filter((r) => r.call === 'describe' && r.ids.includes(id) && r.at <= del.at).pop();
+      if (!get || !describe) return Number.POSITIVE_INFINITY;
+      return del.at - Math.min(get.at, describe.at);
+    });
+}
+
+describe('scale-down: a fresh look right before each DELETE (issue 8, point 3)', () => {
+  test('the last DELETE of a 250-runner batch follows its own look by seconds, not minutes', async () => {
+    github.deleteMs = 400;
+    github.getMs = 50;
+    const report = await runScaleDown(fleet(250), ports(), env());
+    expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(250);
+    const ages = lookAges();
+    expect(ages).toHaveLength(250);
+    // One look per window of LOOK_WINDOW_SIZE runners: the last DELETE of a window waits for
+    // the GETs of its window and the DELETEs before it.
+    expect(ages[ages.length - 1]).toBeLessThanOrEqual(MAX_LOOK_AGE_MS);
+    expect(Math.max(...ages)).toBeLessThanOrEqual(LOOK_WINDOW_SIZE * (400 + 50));
+  });
+
+  test('a DELETE whose look has aged past the bound is not sent: the runner stays registered for the next run', async () => {
+    github.deleteMs = 3_000;
+    const decisions = fleet(LOOK_WINDOW_SIZE);
+    const report = await runScaleDown(decisions, ports(), env());
+    const sent = github.count('delete');
+    expect(sent).toBeLessThan(LOOK_WINDOW_SIZE);
+    expect(Math.max(...lookAges())).toBeLessThanOrEqual(MAX_LOOK_AGE_MS);
+    const refused = report.outcomes.filter((o) => o.reason === 'look-too-old');
+    expect(refused).toHaveLength(LOOK_WINDOW_SIZE - sent);
+    for (const o of refused) {
+      expect(github.runners.has(o.runnerId!)).toBe(true);
+      expect(ec2.tagsOf(o.instanceId)[TAG.drainingSince]).toBeUndefined();
+      expect(o.message).toMatch(/^Kept for the next run: its look is \d+ s old/);
+    }
+  });
+
+  test('a slow look (a GitHub GET that takes 9 s) refuses its DELETEs', async () => {
+    github.getMs = 9_000;
+    const report = await runScaleDown(fleet(1), ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'look-too-old' });
+    expect(github.count('delete')).toBe(0);
+  });
+});
+
+describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', () => {
+  const answered = (busy: boolean, idleSince?: Date) => ({ kind: 'answered' as const, busy, at: clock.now(), detail: busy ? 'Runner.Worker 77' : 'no Runner.Worker', ...(idleSince ? { idleSince } : {}) });
+
+  test('asked in one round per look window and one after the settle, never once per instance', async () => {
+    const decisions = fleet(12, 'probe');
+    for (const d of decisions) probe.answers.set(d.instanceId, answered(false, new Date('2026-11-29T11:00:00Z')));
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(report.outcomes.every((o) => o.result === 'terminated' && o.evidence === 'probe')).toBe(true);
+    expect(probe.rounds.map((r) => r.length)).toEqual([5, 5, 2, 12]);
+  });
+
+  test('only instances whose evidence is the probe are probed', async () => {
+    const decisions = [...fleet(2, 'hooks'), ...fleet(0)];
+    await runScaleDown(decisions, ports(), env());
+    expect(probe.rounds).toEqual([]);
+  });
+
+  test.each([
+    ['busy before the DELETE', () => answered(true), 'race-probe-busy-before-delete', 0],
+    ['no answer before the DELETE', undefined, 'probe-error', 0],
+  ] as const)('%s: kept, not deregistered', async (_name, answer, reason, deletes) => {
+    const [d] = fleet(1, 'probe');
+    if (answer) probe.answers.set(d!.instanceId, answer());
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason });
+    expect(github.count('delete')).toBe(deletes);
+    expect(ec2.calls('terminate')).toHaveLength(0);
+  });
+
+  test('busy after the settle: deregistered, kept running for orphan-cleanup', async () => {
+    const [d] = fleet(1, 'probe');
+    probe.answers.set(d!.instanceId, answered(false, new Date('2026-11-29T11:00:00Z')));
+    const report = await runScaleDown([d!], ports(), {
+      ...env(),
+      sleep: async (ms) => {
+        clock.advance(ms);
+        probe.answers.set(d!.instanceId, answered(true));
+      },
+    });
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-after-delete', deregistered: true });
+    expect(ec2.tagsOf(d!.instanceId)[TAG.drainingSince]).toBeDefined();
+    expect(ec2.calls('terminate')).toHaveLength(0);
+  });
+
+  test('a probe that never answers does not hold a runner the rules without evidence would reclaim', async () => {
+    const [d] = fleet(1, 'probe', { withoutEvidence: true });
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
+    expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    // ... but a busy answer keeps it.
+    const [busy] = fleet(1, 'probe', { withoutEvidence: true });
+    probe.answers.set(busy!.instanceId, answered(true));
+    expect((await runScaleDown([busy!], ports(), env())).outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-before-delete' });
+  });
+
+  test('without a probe port, probe-evidence instances are kept', async () => {
+    const [d] = fleet(1, 'probe');
+    const report = await runScaleDown([d!], { ec2, github }, env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'probe-error' });
+    expect(github.count('delete')).toBe(0);
+  });
+
+  test('a vanished runner on a probe instance skips the DELETE; the probe after the settle decides', async () => {
+    const [d] = fleet(1, 'probe');
+    github.runners.clear();
+    probe.answers.set(d!.instanceId, answered(false, new Date('2026-11-29T11:00:00Z')));
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
+    expect(github.count('delete')).toBe(0);
+    expect(probe.rounds).toHaveLength(2);
+  });
+});
+
+describe('scale-down: fair order and the time budget (issue 10, points 11 and 14)', () => {
+  test('runners whose DELETEs failed before go last, so healthy ones are not deferred behind them', async () => {
+    const decisions = fleet(4);
+    decisions[0] = { ...decisions[0]!, deleteFailures: 3 };
+    decisions[1] = { ...decisions[1]!, deleteFailures: 1 };
+    // Room for two DELETEs after the settle, the reserve and one look.
+    const report = await runScaleDown(decisions, ports(), env({ remainingMs: () => 15_000 + 50_000 + 1_000 + 1_000 }));
+    expect(github.log.filter((r) => r.call === 'delete').map((r) => r.ids[0])).toEqual(['1002', '1003']);
+    expect(report.outcomes.filter((o) => o.reason === 'deferred').map((o) => o.runnerId).sort()).toEqual([1000, 1001]);
+    // Deferred runners cost no GitHub call.
+    expect([...new Set(github.log.filter((r) => r.call === 'get').map((r) => r.ids[0]))].sort()).toEqual(['1002', '1003']);
+  });
+
+  test('a run that turns out slower than planned stops looking and defers the rest, unlooked', async () => {
+    const remaining = 15_000 + 50_000 + 20_000;
+    github.deleteMs = 2_000;
+    const decisions = fleet(20);
+    const report = await runScaleDown(decisions, ports(), env({ remainingMs: () => remaining - (clock.time - Date.parse('2026-11-29T12:00:00Z')) }));
+    const deferred = report.outcomes.filter((o) => o.reason === 'deferred');
+    expect(deferred.length).toBeGreaterThan(0);
+    const looked = new Set(github.log.filter((r) => r.call === 'get').map((r) => Number(r.ids[0])));
+    for (const o of deferred) expect(looked.has(o.runnerId!)).toBe(false);
+    expect(report.outcomes.filter((o) => o.result === 'terminated').length).toBeGreaterThan(0);
+  });
+
+  test('every outcome carries the evidence and environment of its decision', async () => {
+    const report = await runScaleDown(fleet(2, 'none'), ports(), env());
+    expect(report.outcomes.map((o) => [o.evidence, o.environment])).toEqual([
+      ['none', ENVIRONMENT],
+      ['none', ENVIRONMENT],
+    ]);
+  });
+});
