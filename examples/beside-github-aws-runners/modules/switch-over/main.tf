@@ -66,7 +66,10 @@ locals {
   # that may be cleared once the reaper is in dry run. ghr:draining-since is not among them:
   # it marks an instance the reaper deregistered and still holds (maybe for a running job),
   # which only its orphan-cleanup may finish (stage hand-back).
-  clearable_marks = ["ghr:idle-since", "ghr:reaper-orphan-since", "ghr:orphan-since"]
+  clearable_marks = [
+    "ghr:idle-since", "ghr:reaper-orphan-since", "ghr:orphan-since",
+    "ghr:reaper-delete-failures", "ghr:reaper-delete-failed-at", "ghr:reaper-termination-refused-at",
+  ]
 
   deployed       = contains(data.aws_lambda_functions.all.function_names, var.reaper_scale_down_function_name)
   previous_stage = local.deployed ? lookup(data.aws_lambda_function.reaper[0].tags, local.stage_tag, "unknown") : "none"
