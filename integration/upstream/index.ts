@@ -11,3 +11,4 @@ export {
   type UpstreamBootInputs,
 } from './user-data';
 export { environmentOfType, launchUpstreamRunners, storeUpstreamAppParameters, type UpstreamLaunch, type UpstreamRunnerType } from './fleet';
+export { proveHookInstall, REAPER_HOOK_DIR, CHECK_LOG, type HookProof, type HookProofContext, type HookRun } from './hook-proof';

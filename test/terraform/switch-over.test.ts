@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { DescribeInstancesCommand, EC2Client, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateFunctionCommand, GetFunctionCommand, LambdaClient, TagResourceCommand } from '@aws-sdk/client-lambda';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { HOOK_TAG_KEYS, TAG } from '../../lambda/src/core/tags';
 import { MOTO_REGION } from './harness';
 import { startMoto, type Moto } from './moto';
 import { placeholderZip } from './zips';
@@ -136,6 +137,13 @@ describe('against moto, with real instances and the reaper function tagged as th
     await ec2.send(new TerminateInstancesCommand({ InstanceIds: [draining] }));
     await config.apply({ stage: 'dry-run' });
     const command = (await config.output<{ clear_tags_command: string }>('switch_over')).clear_tags_command;
+    // Every key the reaper keeps its memory in (lambda/src/core/tags.ts, whatever is added
+    // there), except ghr:draining-since, which only its orphan-cleanup may finish.
+    const notReapers = new Set<string>([TAG.application, TAG.environment, TAG.owner, TAG.type, TAG.githubRunnerId, TAG.bypassRemoval, TAG.orphan, TAG.drainingSince, ...HOOK_TAG_KEYS]);
+    const memory = [...new Set(Object.values(TAG))].filter((key) => !notReapers.has(key));
+    expect(memory.length).toBeGreaterThanOrEqual(6);
+    for (const key of memory) expect({ key, cleared: command.includes(`Key=${key} `) }).toEqual({ key, cleared: true });
+    expect(command).not.toContain(TAG.drainingSince);
     const run = await new Promise<{ code: number; output: string }>((resolvePromise) => {
       execFile(
         'bash',
