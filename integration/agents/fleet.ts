@@ -45,6 +45,9 @@ export interface LaunchSpec {
   hooks?: boolean | HookInstall;
   /** The instances are SSM-managed: the probe can reach them (needs the fleet's `machinesDir`). */
   ssm?: boolean;
+  /** The job's "Set up job" before the job-started hook (RunnerAgent's `setUpMs`). */
+  setUpMs?: number;
+  /** The hook scripts' own time to tag (RunnerAgent's `hookDelayMs`). */
   hookDelayMs?: number;
   pollIntervalMs?: number;
   onExit?: 'idle' | 'terminate';
@@ -146,6 +149,7 @@ export class RunnerFleet {
         hooks,
         ssm: !!spec.ssm,
         ...(localMachine ? { localMachine } : {}),
+        ...(spec.setUpMs !== undefined ? { setUpMs: spec.setUpMs } : {}),
         ...(spec.hookDelayMs !== undefined ? { hookDelayMs: spec.hookDelayMs } : {}),
         ...(spec.pollIntervalMs !== undefined ? { pollIntervalMs: spec.pollIntervalMs } : {}),
         ...(spec.onExit ? { onExit: spec.onExit } : {}),

@@ -19,7 +19,8 @@
  * with `world.startFunction(which, { env })` and run through `world.run(fn)`.
  *
  * The Lambda processes run on real time, so the world defaults to a RealClock; the agents'
- * hook delay must stay below SETTLE_SECONDS for job evidence to land inside the settle.
+ * set-up plus hook delay (the job-started hook's tag lags the Worker by both) must stay
+ * below SETTLE_SECONDS for hook evidence to land inside the settle.
  *
  * Machine evidence: every agent's machine is real (integration/machine/local-machine.ts),
  * and the SSM twin (integration/ssm-twin) stands in front of moto for the functions
@@ -74,8 +75,12 @@ export function probeDocumentName(environment: string): string {
   return `${environment}-runner-reaper-probe`;
 }
 
-/** Agent settings that fit FAST_REAPER_CONFIG: hooks fire well inside the 2 s settle. */
-export const FAST_AGENT = { hookDelayMs: 300, pollIntervalMs: 200 } as const;
+/**
+ * Agent settings that fit FAST_REAPER_CONFIG: a job's Worker starts within a poll (200 ms),
+ * its "Set up job" takes 400 ms before the job-started hook, whose own calls take 300 ms:
+ * the tag lags the Worker by 0.7 s, well inside the 2 s settle.
+ */
+export const FAST_AGENT = { setUpMs: 400, hookDelayMs: 300, pollIntervalMs: 200 } as const;
 
 export interface FunctionOptions {
   /** Lambda timeout (default 60 s). */
