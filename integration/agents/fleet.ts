@@ -39,7 +39,7 @@ export interface LaunchSpec {
   ephemeral?: boolean;
   /** Register with generate-jitconfig and tag `ghr:github_runner_id` (implies ephemeral). */
   jit?: boolean;
-  /** False: launch the instance but never register a runner (a failed boot). */
+  /** False: launch the instance but never register a runner (a failed boot; with `ssm`, its machine still answers the probe). */
   register?: boolean;
   /** How the job hooks are installed (default `proven`; `true` = proven, `false` = none). */
   hooks?: boolean | HookInstall;
@@ -117,7 +117,14 @@ export class RunnerFleet {
     for (const instanceId of ids) {
       this.instances.push(instanceId);
       ledger?.instanceLaunched(instanceId, clock.now());
+      let localMachine: LocalMachine | undefined;
+      if (this.opts.machinesDir) {
+        localMachine = new LocalMachine({ instanceId, spec: { hooks, ssm: !!spec.ssm }, baseDir: this.opts.machinesDir });
+        this.machines.set(instanceId, localMachine);
+        await clock.track(localMachine.boot());
+      }
       if (spec.register === false) {
+        // A failed runner install: the machine (and its SSM agent) runs, the runner never started.
         launched.push({ instanceId });
         continue;
       }
@@ -132,12 +139,6 @@ export class RunnerFleet {
         registration = { kind: 'jit', encodedJitConfig: made.encoded };
       } else {
         registration = { kind: 'token', token: regToken!, name, labels: spec.labels ?? [], ephemeral: !!spec.ephemeral };
-      }
-      let localMachine: LocalMachine | undefined;
-      if (this.opts.machinesDir) {
-        localMachine = new LocalMachine({ instanceId, spec: { hooks, ssm: !!spec.ssm }, baseDir: this.opts.machinesDir });
-        this.machines.set(instanceId, localMachine);
-        await clock.track(localMachine.boot());
       }
       const agent = new RunnerAgent({
         instanceId,
@@ -204,7 +205,11 @@ export class RunnerFleet {
       died.push(id);
       const agent = this.agents.get(id);
       if (agent) agent.die(now);
-      else ledger?.instanceEnded(id, now);
+      else {
+        ledger?.instanceEnded(id, now);
+        // An agent's machine goes with its agent; one without an agent goes here.
+        void this.machines.get(id)?.destroy();
+      }
     }
     return died;
   }

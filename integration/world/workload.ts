@@ -38,8 +38,9 @@ export const DEMO_JOB_LABEL = 'demo-jobs';
  * the proven install tagged its boot marker, else the probe where SSM reaches it, else none.
  */
 export function machineEvidence(spec: Pick<LaunchSpec, 'hooks' | 'ssm' | 'register'>): EvidenceSource {
+  // The fleet writes the boot marker only where a runner registers (a failed install proves nothing).
   if (spec.register !== false && hookInstall(spec.hooks) === 'proven') return 'hooks';
-  if (spec.register !== false && spec.ssm) return 'probe';
+  if (spec.ssm) return 'probe';
   return 'none';
 }
 
