@@ -56,7 +56,8 @@ async function expectJobCompletesUnharmed(w: LocalWorld, instanceId: string, job
 it.each(['proven', 'none'] as const)('a job assigned just before the GET is answered (hooks %s): the GET reads busy, nothing is deleted', async (hooks) => {
   const w = world();
   const victim = await idleRunnerAboutToBeReclaimed(w, { hooks });
-  const hook = w.twin.before(runnerRoute(w, victim, 'GET'), () => assign(w, victim, 'before-get', 3_000, false), { times: 1 });
+  const jobId = `before-get-${hooks}`;
+  const hook = w.twin.before(runnerRoute(w, victim, 'GET'), () => assign(w, victim, jobId, 3_000, false), { times: 1 });
 
   const run = await w.runScaleDown();
   expectReturned(run);
@@ -64,9 +65,28 @@ it.each(['proven', 'none'] as const)('a job assigned just before the GET is answ
   expect(outcomeOf(run, victim)).toEqual({ result: 'kept', reason: 'race-busy-before-delete' });
   expect(w.twin.log.count('DELETE', ROUTES.orgRunner)).toBe(0);
   expect(isRegistered(w, victim)).toBe(true);
-  await expectJobCompletesUnharmed(w, victim, 'before-get');
+  await expectJobCompletesUnharmed(w, victim, jobId);
 });
 
+it('a job started after the listing while the busy flag lags: the tag re-read of the look catches it before any DELETE', async () => {
+  const w = world();
+  github2026(w);
+  const victim = await idleRunnerAboutToBeReclaimed(w);
+  // The decision is made on the listing (and the tags read before it): both say idle.
+  w.twin.after({ method: 'GET', route: ROUTES.orgRunners }, async () => {
+    await assign(w, victim, 'after-listing', 4_000, true);
+    await waitFor('ghr:job', async () => TAG.job in (await w.instance(victim)).tags);
+  }, { times: 1 });
+
+  const run = await w.runScaleDown();
+  expect(outcomeOf(run, victim)).toEqual({ result: 'kept', reason: 'race-job-evidence-before-delete' });
+  expect(w.twin.log.count('DELETE', ROUTES.orgRunner)).toBe(0);
+  expect(isRegistered(w, victim)).toBe(true);
+  await expectJobCompletesUnharmed(w, victim, 'after-listing');
+});
+
+// The look reads the tags once GitHub has answered the GET, so evidence written while the
+// GET was in flight still keeps the runner registered (as 0.1.0's executor did).
 it('a job started before the GET while the busy flag lags: the tag re-read before the DELETE catches it', async () => {
   const w = world();
   github2026(w);
@@ -119,6 +139,8 @@ it('a job landing at the DELETE under 2026 GitHub (204, flag still idle): the ho
   expect(outcomeOf(cleanup, victim)).toEqual({ result: 'terminated', reason: 'drained' });
 });
 
+// The re-check reads the tags once GitHub has answered the re-check GET: time GitHub takes
+// (a slow answer, a rate-limit wait) is more time for the hook, never less.
 it('job evidence appearing after the re-check GET, before the terminate: the tag re-read after the GET keeps it', async () => {
   const w = world();
   github2026(w);
