@@ -198,10 +198,11 @@ describe('configuration', () => {
     for (const id of Object.values(ids)) expect(await stateOf(w, id)).toBe('running');
     expect(isRegistered(w, hooked!)).toBe(true);
     expect(isRegistered(w, bare!)).toBe(true);
-    // Only the marks a real run would have written: ghr:idle-since and ghr:reaper-orphan-since.
+    // Only the marks a real run would have written: ghr:idle-since and ghr:reaper-orphan-since
+    // (which the probe's decisions keep too, so a probe that never answers cannot hold for ever).
     const tagsAfter = await tagsOfAll(w, ids);
     expect(tagsAfter.hooked).toEqual(tagsBefore.hooked);
-    expect(tagsAfter.probed).toEqual(tagsBefore.probed);
+    expect(tagsAfter.probed).toEqual({ ...tagsBefore.probed, [TAG.reaperOrphanSince]: expect.any(String) });
     expect(tagsAfter.bare).toEqual({ ...tagsBefore.bare, [TAG.idleSince]: expect.any(String) });
     expect(tagsAfter.neverRegistered).toEqual({ ...tagsBefore.neverRegistered, [TAG.reaperOrphanSince]: expect.any(String) });
 
