@@ -82,8 +82,21 @@ export function probeDocumentName(environment: string): string {
  */
 export const FAST_AGENT = { setUpMs: 400, hookDelayMs: 300, pollIntervalMs: 200 } as const;
 
+/**
+ * The functions' Lambda timeout: the module's default (scale_down_timeout,
+ * orphan_cleanup_timeout), given to them as FUNCTION_TIMEOUT_SECONDS as the module does.
+ * Less would defer every probe reclaim: a run keeps the settle, the re-check's worst-case
+ * GitHub wait and two probe rounds free before it deregisters anything.
+ */
+export const WORLD_FUNCTION_TIMEOUT_SECONDS = 180;
+
+/** The function's environment: the world's, its Lambda timeout as the module passes it, then the overrides. */
+function functionEnvFor(base: Readonly<Record<string, string>>, fo: FunctionOptions): Record<string, string> {
+  return { ...base, FUNCTION_TIMEOUT_SECONDS: String(fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS), ...(fo.env ?? {}) };
+}
+
 export interface FunctionOptions {
-  /** Lambda timeout (default 60 s). */
+  /** Lambda timeout (default WORLD_FUNCTION_TIMEOUT_SECONDS). */
   timeoutSeconds?: number;
   /** Variables merged over the world's configuration for this function only. */
   env?: Record<string, string>;
@@ -299,9 +312,9 @@ export class LocalWorld {
           handler: 'index.handler',
           functionName: `${environment}-${name}`,
           region: MOTO_REGION,
-          timeoutSeconds: fo.timeoutSeconds ?? 60,
+          timeoutSeconds: fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS,
           memoryMb: 512,
-          env: { ...functionEnv, ...(fo.env ?? {}) },
+          env: functionEnvFor(functionEnv, fo),
         });
       const scaleDown = await start('scale-down', SCALE_DOWN_ZIP, opts.scaleDown);
       world.fns.push(scaleDown);
@@ -353,9 +366,9 @@ export class LocalWorld {
       handler: 'index.handler',
       functionName: `${this.environment}-${which}-extra`,
       region: MOTO_REGION,
-      timeoutSeconds: fo.timeoutSeconds ?? 60,
+      timeoutSeconds: fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS,
       memoryMb: 512,
-      env: { ...this.functionEnv, ...(fo.env ?? {}) },
+      env: functionEnvFor(this.functionEnv, fo),
     });
     this.extraFunctions.push(fn);
     return fn;
