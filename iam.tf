@@ -22,11 +22,23 @@ locals {
     "aws:ResourceTag/ghr:Application" = "github-action-runner"
   }
 
-  # The reaper's memory between runs (lambda/src/core/tags.ts): the only keys it writes.
-  # Never ghr:orphan: the github-aws-runners scale-down terminates what carries it.
-  reaper_tag_keys = ["ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since"]
-  # What it may also remove: the marks 0.1.0 wrote (ghr:orphan=true, ghr:orphan-since).
-  legacy_tag_keys = ["ghr:orphan", "ghr:orphan-since"]
+  # The reaper's memory between runs (lambda/src/core/tags.ts): exactly the keys the
+  # functions write. The streak and draining marks, the orphan sighting, and the back-off
+  # after a failed DELETE or a refused termination. Never ghr:orphan: the
+  # github-aws-runners scale-down terminates what carries it.
+  reaper_created_tag_keys = [
+    "ghr:idle-since",
+    "ghr:draining-since",
+    "ghr:reaper-orphan-since",
+    "ghr:reaper-delete-failures",
+    "ghr:reaper-delete-failed-at",
+    "ghr:reaper-termination-refused-at",
+  ]
+  # Exactly the keys the functions remove: the marks that end (the back-off tags are never
+  # removed; they go with the instance), and the pair 0.1.0 wrote (ghr:orphan=true,
+  # ghr:orphan-since), which orphan-cleanup removes on sight.
+  reaper_removed_tag_keys = ["ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since"]
+  legacy_tag_keys         = ["ghr:orphan", "ghr:orphan-since"]
 
   github_app_parameter_names = compact([
     var.github_app.id_parameter,
@@ -99,7 +111,7 @@ locals {
         Resource = [local.instance_arns]
         Condition = {
           StringEquals                = local.fleet_tag_conditions
-          "ForAllValues:StringEquals" = { "aws:TagKeys" = local.reaper_tag_keys }
+          "ForAllValues:StringEquals" = { "aws:TagKeys" = local.reaper_created_tag_keys }
           # ForAllValues is true for a request without tag keys; require some.
           Null = { "aws:TagKeys" = "false" }
         }
@@ -119,7 +131,7 @@ locals {
         Resource = [local.instance_arns]
         Condition = {
           StringEquals                = local.fleet_tag_conditions
-          "ForAllValues:StringEquals" = { "aws:TagKeys" = concat(local.reaper_tag_keys, local.legacy_tag_keys) }
+          "ForAllValues:StringEquals" = { "aws:TagKeys" = concat(local.reaper_removed_tag_keys, local.legacy_tag_keys) }
           Null                        = { "aws:TagKeys" = "false" }
         }
       },

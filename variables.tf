@@ -145,7 +145,7 @@ variable "runner_boot_time_in_minutes" {
 }
 
 variable "idle_confirmation_seconds" {
-  description = "How long a runner must be seen idle (or an instance seen unregistered) before it is reclaimed. With `job_evidence = \"off\"` scale-down waits twice this."
+  description = "For instances without machine evidence (`none`): scale-down reclaims an idle runner on a second idle sighting at least twice this after the first, and orphan-cleanup counts an unregistered instance from two sightings this far apart before its hold. With machine evidence (hooks or probe) the first idle sighting reclaims and an unregistered instance goes after `runner_boot_time_in_minutes`: the machine is asked right before the DELETE and after the settle."
   type        = number
   default     = 60
 
@@ -249,7 +249,7 @@ variable "probe_timeout_seconds" {
 }
 
 variable "settle_seconds" {
-  description = "Pause between deregistering runners and the final re-check, once per run. From 2 to 600, and it must leave room inside both functions' timeouts: `settle_seconds` + 60 (+ 2 x `probe_timeout_seconds` with the probe) at most each timeout."
+  description = "Pause between a batch's DELETEs and the final re-check before termination (scale-down), and before orphan-cleanup re-reads and re-lists: a job given to a runner just before its DELETE shows on the machine by then. The probe sees `Runner.Worker` within about a second; the job-started hook tags only after the job's \"Set up job\" has downloaded its actions, so raise this for hooks-only fleets whose jobs take long to set up. From 2 to 600, and it must leave room inside both functions' timeouts: `settle_seconds` + 60 (+ 2 x `probe_timeout_seconds` with the probe) at most each timeout."
   type        = number
   default     = 15
 

@@ -1,15 +1,23 @@
 /**
- * A simulated runner on one in-memory instance, event-driven on the virtual clock: it
- * starts an assigned job after a short pickup delay, runs the job hooks of the tag
- * contract (ghr:job on start, ghr:last-job-completed-at on end) after a hook delay, and
- * dies with its instance (the dispatcher then records its job as killed).
+ * A simulated runner on one in-memory instance, event-driven on the virtual clock. It
+ * drives the one machine model both worlds share (integration/machine/runner-machine.ts):
+ * the Listener starts when the runner registers, a Worker runs while a job runs, and the
+ * probe answers from that. What the machine can report depends on its spec:
+ * - hooks `proven`: at boot the hook installer tags `ghr:job-hooks=<contract version>`,
+ *   then every job's hooks tag `ghr:job` / `ghr:job-started-at` on start and
+ *   `ghr:last-job-completed-at` on end, a hook delay after the Worker starts / before it
+ *   ends (the job-completed hook runs inside the job, also a cancelled one);
+ * - hooks `overridden` or `none`: no marker and no hook tags;
+ * - `ssm`: the SSM agent is online, so the in-memory probe (memory-probe.ts) can ask it.
+ * It dies with its instance (the dispatcher then records its job as killed).
  *
  * Unlike integration/agents (which long-poll and write tags through the AWS SDK to moto),
  * it never polls: it hears about assignments and cancellations from the dispatcher's
  * events, which keeps tens of thousands of jobs cheap.
  */
-import { TAG } from '../../lambda/src/core';
+import { HOOKS_CONTRACT_VERSION, TAG } from '../../lambda/src/core';
 import type { OutcomeLedger } from '../ledger/ledger';
+import { RunnerMachine, type MachineSpec } from '../machine/runner-machine';
 import type { VirtualClock } from '../twin/clock';
 import type { JobDispatcher, TwinJob } from '../twin/dispatcher';
 import type { MemoryEc2 } from './memory-ec2';
@@ -29,7 +37,7 @@ export function after(clock: VirtualClock, ms: number, fn: () => void): void {
 
 const between = (random: () => number, lo: number, hi: number) => lo + (hi - lo) * random();
 
-/** Listener pickup: the long poll hands the job over within about a second. */
+/** Listener pickup: the long poll hands the job over within about a second; the Worker starts then. */
 const PICKUP_MS: [number, number] = [200, 1000];
 /** Hook scripts (IMDS + CreateTags) take 1-3 s in practice; sampled a bit wider. */
 const HOOK_MS: [number, number] = [500, 3500];
@@ -39,16 +47,37 @@ const CANCEL_NOTICE_MS = 1000;
 export class SimAgent {
   runnerId?: number;
   dead = false;
+  readonly machine: RunnerMachine;
   private job?: { id: string; started: boolean };
 
   constructor(
     private readonly world: AgentWorld,
     readonly instanceId: string,
-    private readonly hooks: boolean,
-  ) {}
+    spec: MachineSpec,
+  ) {
+    this.machine = new RunnerMachine(spec);
+  }
 
   get holdsJob(): boolean {
     return this.job !== undefined;
+  }
+
+  /** Whether the SSM agent answers (the instance is alive and the machine runs one). */
+  get ssmOnline(): boolean {
+    return this.machine.spec.ssm && !this.dead;
+  }
+
+  /**
+   * User data has configured the runner: the hook installer checks the effective hook
+   * lines and, only when they call our hooks, writes the boot marker; then run.sh starts
+   * the Listener.
+   */
+  booted(runnerId: number): void {
+    if (this.dead) return;
+    const { clock, ec2 } = this.world;
+    if (this.machine.hooksRun) ec2.hookWrite(this.instanceId, { [TAG.jobHooks]: HOOKS_CONTRACT_VERSION });
+    this.runnerId = runnerId;
+    this.machine.listenerStarted(clock.now());
   }
 
   assigned(job: TwinJob): void {
@@ -60,8 +89,9 @@ export class SimAgent {
       if (this.dead || this.job !== current || !dispatcher.isJobLive(job.id)) return;
       dispatcher.startJob(job.id);
       current.started = true;
+      this.machine.workerStarted(clock.now());
       ledger.instanceBusy(this.instanceId, clock.now());
-      if (this.hooks) {
+      if (this.machine.hooksRun) {
         after(clock, between(random, ...HOOK_MS), () => {
           if (this.dead || this.job !== current || !dispatcher.isJobLive(job.id)) return;
           const at = new Date(clock.now()).toISOString();
@@ -94,12 +124,13 @@ export class SimAgent {
     const done = () => {
       if (this.dead || this.job !== current) return;
       this.job = undefined;
+      if (current.started) this.machine.workerEnded(clock.now());
       // completeJob may hand this runner the next queued job at once (assigned() above).
       ledger.instanceIdle(this.instanceId, clock.now());
       if (dispatcher.isJobLive(current.id)) dispatcher.completeJob(current.id);
     };
-    if (!this.hooks || !current.started) return done();
-    // The job-completed hook runs inside the job, also for a cancelled one.
+    if (!this.machine.hooksRun || !current.started) return done();
+    // The job-completed hook runs inside the job (the Worker still runs), also for a cancelled one.
     after(clock, between(random, ...HOOK_MS), () => {
       if (this.dead || this.job !== current) return;
       ec2.hookWrite(this.instanceId, { [TAG.lastJobCompletedAt]: new Date(clock.now()).toISOString() }, [TAG.job]);

@@ -3,10 +3,12 @@
  * the reaper's Ec2Port, plus the writes a runner's job hooks make on its own instance.
  *
  * Terminating an instance moves it to `shutting-down` and tells the world at once, so the
- * runner agent on it dies and its job (if any) is recorded as killed in the ledger.
+ * runner agent on it dies and its job (if any) is recorded as killed in the ledger. With a
+ * transport, each call takes a round trip on the virtual clock and EC2 acts half-way.
  */
 import type { Ec2Port, InstanceListing, TerminateResult } from '../../lambda/src/adapters/ports';
 import { RUNNER_APPLICATION, TAG, type InstanceView } from '../../lambda/src/core';
+import type { VirtualTransport } from './transport';
 
 type State = InstanceView['state'];
 
@@ -37,7 +39,12 @@ export class MemoryEc2 implements Ec2Port {
     private readonly now: () => number,
     /** Called once per instance leaving pending/running through TerminateInstances. */
     private readonly onTerminated: (instanceId: string) => void,
+    private readonly transport?: VirtualTransport,
   ) {}
+
+  private call<T>(kind: 'read' | 'write', act: () => T): Promise<T> {
+    return this.transport ? this.transport.call(kind, act) : Promise.resolve().then(act);
+  }
 
   // ------------------------------------------------------------ the world's side
   launch(tags: Record<string, string>): string {
@@ -72,8 +79,24 @@ export class MemoryEc2 implements Ec2Port {
     return this.instances.get(id)?.tags;
   }
 
+  launchTimeOf(id: string): number | undefined {
+    return this.instances.get(id)?.launchTime.getTime();
+  }
+
+  /** The world's own termination (the oracle's): no API call, counted nowhere. */
+  terminateNow(id: string): void {
+    const instance = this.instances.get(id);
+    if (!instance || !this.isAlive(id)) return;
+    instance.state = 'shutting-down';
+    this.onTerminated(id);
+  }
+
   // ------------------------------------------------------------ Ec2Port
-  async listRunnerInstances(environments: readonly string[]): Promise<InstanceListing> {
+  listRunnerInstances(environments: readonly string[]): Promise<InstanceListing> {
+    return this.call('read', () => this.listNow(environments));
+  }
+
+  private listNow(environments: readonly string[]): InstanceListing {
     const instances = [...this.instances.values()]
       .filter(
         (i) =>
@@ -86,7 +109,11 @@ export class MemoryEc2 implements Ec2Port {
     return { instances, malformed: [] };
   }
 
-  async describeByIds(ids: readonly string[]): Promise<Map<string, InstanceView>> {
+  describeByIds(ids: readonly string[]): Promise<Map<string, InstanceView>> {
+    return this.call('read', () => this.describeNow(ids));
+  }
+
+  private describeNow(ids: readonly string[]): Map<string, InstanceView> {
     this.calls.describe += pages(ids.length);
     const found = new Map<string, InstanceView>();
     for (const id of ids) {
@@ -96,23 +123,31 @@ export class MemoryEc2 implements Ec2Port {
     return found;
   }
 
-  async setTags(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
-    this.calls.createTags += pages(ids.length);
-    for (const id of ids) {
-      const instance = this.instances.get(id);
-      if (instance) Object.assign(instance.tags, tags);
-    }
+  setTags(ids: readonly string[], tags: Readonly<Record<string, string>>): Promise<void> {
+    return this.call('write', () => {
+      this.calls.createTags += pages(ids.length);
+      for (const id of ids) {
+        const instance = this.instances.get(id);
+        if (instance) Object.assign(instance.tags, tags);
+      }
+    });
   }
 
-  async removeTags(ids: readonly string[], keys: readonly string[]): Promise<void> {
-    this.calls.deleteTags += pages(ids.length);
-    for (const id of ids) {
-      const instance = this.instances.get(id);
-      if (instance) for (const key of keys) delete instance.tags[key];
-    }
+  removeTags(ids: readonly string[], keys: readonly string[]): Promise<void> {
+    return this.call('write', () => {
+      this.calls.deleteTags += pages(ids.length);
+      for (const id of ids) {
+        const instance = this.instances.get(id);
+        if (instance) for (const key of keys) delete instance.tags[key];
+      }
+    });
   }
 
-  async terminate(ids: readonly string[]): Promise<TerminateResult> {
+  terminate(ids: readonly string[]): Promise<TerminateResult> {
+    return this.call('write', () => this.terminateIds(ids));
+  }
+
+  private terminateIds(ids: readonly string[]): TerminateResult {
     this.calls.terminate += pages(ids.length);
     const terminated: string[] = [];
     const failed: TerminateResult['failed'] = [];

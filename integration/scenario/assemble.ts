@@ -17,7 +17,7 @@ import { OctokitRunnerRegistry, WorkflowJobSource, installationOctokit } from '.
 import { ArtifactFunctions, InvokedFunctions, deployedArtifactFunctions } from './lambda';
 import { AgentRunnerHost, TwinJobSource } from './local';
 import type { ReaperFunctions, ScenarioWorld } from './ports';
-import { RealRunnerHost } from './runners-real';
+import { RealRunnerHost, bootCheckOf } from './runners-real';
 
 export interface AssembleOptions {
   /** A running moto to use for the twin world (tests share one per file); default: start one. */
@@ -51,7 +51,7 @@ async function localWorld(config: ScenarioConfig, opts: AssembleOptions): Promis
       registry: new OctokitRunnerRegistry(octokit, config.owner, config.repo, config.scope),
       jobs: new TwinJobSource(world.twin.dispatcher),
       instances: new Ec2Instances(world.ec2),
-      runners: new AgentRunnerHost({ dispatcher: world.twin.dispatcher, clock: world.clock, ec2: world.ec2, ledger: world.ledger }),
+      runners: new AgentRunnerHost({ dispatcher: world.twin.dispatcher, clock: world.clock, ec2: world.ec2, ledger: world.ledger, hooks: config.hooks }),
       functions: new ArtifactFunctions(world.scaleDown, world.orphanCleanup, config.awsRegion, false),
       instanceTags: {},
       async close() {
@@ -72,6 +72,8 @@ async function realWorld(config: ScenarioConfig): Promise<ScenarioWorld> {
   if (!config.awsEndpointUrl) throw new ScenarioConfigError('AWS_ENDPOINT_URL is required: the instances are emulated (LocalStack or moto)');
   if (!config.runnerDir) throw new ScenarioConfigError('SCENARIO_RUNNER_DIR is required with SCENARIO_RUNNERS=real');
   if (config.hooks === 'env' && !config.hooksDir) throw new ScenarioConfigError('SCENARIO_HOOKS_DIR is required with SCENARIO_HOOKS=env');
+  const userData = config.terraformOutputs?.runnerHooksUserData;
+  if (config.hooks === 'installed' && !userData) throw new ScenarioConfigError('SCENARIO_HOOKS=installed needs output runner_hooks_user_data in SCENARIO_TERRAFORM_OUTPUTS');
   // The SDK clients read AWS_ENDPOINT_URL and the static credentials from the environment.
   const region = config.awsRegion;
   const octokit = await installationOctokit(config.apiUrl, app, config.owner, config.repo, config.scope);
@@ -84,7 +86,7 @@ async function realWorld(config: ScenarioConfig): Promise<ScenarioWorld> {
     instances: new Ec2Instances(new EC2Client({ region })),
     runners: new RealRunnerHost({
       runnerDir: config.runnerDir,
-      hooks: config.hooks === 'installed' ? { from: 'runner-env-file' } : { from: 'dir', dir: config.hooksDir! },
+      hooks: config.hooks === 'installed' ? { from: 'runner-env-file', bootCheck: bootCheckOf(userData!) } : { from: 'dir', dir: config.hooksDir! },
       workDir: config.workDir,
       awsRegion: region,
       awsEndpointUrl: config.awsEndpointUrl,

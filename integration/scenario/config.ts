@@ -23,9 +23,12 @@ export interface ScenarioConfig {
   jobDurationSeconds: number;
   runnerDir?: string;
   /**
-   * How the real runners get the module's job hooks: `env` sets ACTIONS_RUNNER_HOOK_* to
-   * the scripts in `hooksDir`; `installed` means the module's user-data snippet already
-   * installed them and wrote them into `<runnerDir>/.env`, which actions/runner reads.
+   * How the runners get the module's job hooks, and so which machine evidence they give:
+   * `installed` (default): as the module's user-data snippet installs them, proven by its
+   * boot check (real runners: the snippet already wrote them into `<runnerDir>/.env`, and
+   * each instance runs the snippet's boot check; agents: the marker a proven install gets),
+   * so `hooks` evidence; `env`: the hooks run but nothing proves it (real runners: set as
+   * ACTIONS_RUNNER_HOOK_* to the scripts in `hooksDir`), so `none`.
    */
   hooks: 'env' | 'installed';
   hooksDir?: string;
@@ -57,6 +60,8 @@ export interface TerraformOutputs {
   scaleDownFunction: string;
   orphanCleanupFunction: string;
   githubAppParameters: { id_parameter: string; key_base64_parameter: string; installation_id_parameter?: string | null };
+  /** The runner hooks' user-data snippet (output runner_hooks_user_data), when the fixture has one. */
+  runnerHooksUserData?: string;
 }
 
 export class ScenarioConfigError extends Error {
@@ -110,7 +115,26 @@ export function readTerraformOutputs(path: string): TerraformOutputs {
   }
   const environment = value('environment');
   if (typeof environment !== 'string') throw new ScenarioConfigError(`${path}: output environment is missing`);
-  return { environment, scaleDownFunction: fn('scale_down'), orphanCleanupFunction: fn('orphan_cleanup'), githubAppParameters: params };
+  const userData = value('runner_hooks_user_data');
+  return {
+    environment,
+    scaleDownFunction: fn('scale_down'),
+    orphanCleanupFunction: fn('orphan_cleanup'),
+    githubAppParameters: params,
+    ...(typeof userData === 'string' && userData ? { runnerHooksUserData: userData } : {}),
+  };
+}
+
+/** Where real runners come from, and their hooks. */
+function realRunners(env: Env, hooks: ScenarioConfig['hooks'], outputs: TerraformOutputs | undefined): { runnerDir: string; hooksDir?: string } {
+  const runnerDir = required(env, 'SCENARIO_RUNNER_DIR');
+  if (hooks === 'env') return { runnerDir, hooksDir: required(env, 'SCENARIO_HOOKS_DIR') };
+  if (!outputs?.runnerHooksUserData) {
+    throw new ScenarioConfigError(
+      'SCENARIO_HOOKS=installed needs SCENARIO_TERRAFORM_OUTPUTS with output runner_hooks_user_data (the snippet whose boot check each instance runs); or SCENARIO_HOOKS=env with SCENARIO_HOOKS_DIR (hooks without the marker: no machine evidence)',
+    );
+  }
+  return { runnerDir };
 }
 
 /** Reads and checks the scenario's environment; throws ScenarioConfigError naming the variable. */
@@ -134,7 +158,7 @@ export function scenarioConfigFromEnv(env: Env = process.env): ScenarioConfig {
   const installation = env.SCENARIO_GITHUB_APP_INSTALLATION_ID?.trim();
   if (installation && !/^\d+$/.test(installation)) throw new ScenarioConfigError('SCENARIO_GITHUB_APP_INSTALLATION_ID must be a number or empty');
   const scope = pick(env, 'SCENARIO_RUNNER_SCOPE', ['repo', 'org'] as const, 'repo');
-  const hooks = pick(env, 'SCENARIO_HOOKS', ['env', 'installed'] as const, 'env');
+  const hooks = pick(env, 'SCENARIO_HOOKS', ['env', 'installed'] as const, 'installed');
   const label = env.SCENARIO_RUNNER_LABEL?.trim() || `reaper-scenario-${Date.now().toString(36)}`;
   return {
     github,
@@ -160,9 +184,7 @@ export function scenarioConfigFromEnv(env: Env = process.env): ScenarioConfig {
     jobRef: env.SCENARIO_JOB_REF?.trim() || 'main',
     jobDurationSeconds: seconds(env, 'SCENARIO_JOB_DURATION_SECONDS', real ? 180 : 20),
     hooks,
-    ...(runners === 'real'
-      ? { runnerDir: required(env, 'SCENARIO_RUNNER_DIR'), ...(hooks === 'env' ? { hooksDir: required(env, 'SCENARIO_HOOKS_DIR') } : {}) }
-      : {}),
+    ...(runners === 'real' ? realRunners(env, hooks, terraformOutputs) : {}),
     workDir: env.SCENARIO_WORK_DIR?.trim() || '.scenario',
     ...(terraformOutputs ? { terraformOutputs } : {}),
     ...(env.AWS_ENDPOINT_URL?.trim() ? { awsEndpointUrl: env.AWS_ENDPOINT_URL.trim() } : {}),

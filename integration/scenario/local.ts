@@ -2,12 +2,13 @@
  * The local implementations of the scenario's ports: jobs queued in the twin's dispatcher
  * and simulated runner agents (integration/agents) on the emulated instances.
  */
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, type EC2Client } from '@aws-sdk/client-ec2';
+import { HOOKS_CONTRACT_VERSION, TAG } from '../../lambda/src/core/tags';
 import { RunnerAgent } from '../agents';
 import type { OutcomeLedger } from '../ledger';
 import type { JobDispatcher, WorldClock } from '../twin';
 import { isLive } from './aws';
-import type { DispatchedJob, Instances, JobSource, JobState, RunnerHost, RunnerProcess } from './ports';
+import type { DispatchedJob, Instances, JobSource, JobState, RunnerEvidence, RunnerHost, RunnerProcess } from './ports';
 
 export class TwinJobSource implements JobSource {
   constructor(private readonly dispatcher: JobDispatcher) {}
@@ -65,6 +66,14 @@ export interface AgentHostOptions {
   clock: WorldClock;
   ec2: EC2Client;
   ledger?: OutcomeLedger;
+  /**
+   * `installed` (default): the hooks as the module's user data installs them, proven: the
+   * instance gets the boot marker `ghr:job-hooks` when its agent starts, as
+   * integration/agents/fleet.ts writes it for proven installs (the real boot check,
+   * modules/runner-hooks/scripts/check-hooks.sh, runs in the e2e workflow's world and in
+   * test/terraform/hooks.test.ts). `env`: the hooks run, but nothing proved it: no marker.
+   */
+  hooks?: 'installed' | 'env';
   /** Must stay below the reaper's SETTLE_SECONDS (default 300 ms). */
   hookDelayMs?: number;
   pollIntervalMs?: number;
@@ -73,12 +82,21 @@ export interface AgentHostOptions {
 /** Simulated runners connecting with the JIT configs the twin generated. */
 export class AgentRunnerHost implements RunnerHost {
   private readonly agents: AgentProcess[] = [];
+  readonly evidence: RunnerEvidence;
 
-  constructor(private readonly opts: AgentHostOptions) {}
+  constructor(private readonly opts: AgentHostOptions) {
+    this.evidence =
+      (opts.hooks ?? 'installed') === 'installed'
+        ? { source: 'hooks', how: 'simulated agents with proven hooks: each instance is marked ghr:job-hooks when its agent starts, as the boot check marks a real one' }
+        : { source: 'none', how: 'simulated agents whose hooks run but were never proven (no ghr:job-hooks marker): the reaper has only GitHub\'s word' };
+  }
 
   async start(instanceId: string, encodedJitConfig: string): Promise<RunnerProcess> {
     const { dispatcher, clock, ec2, ledger } = this.opts;
     ledger?.instanceLaunched(instanceId, clock.now());
+    if (this.evidence.source === 'hooks') {
+      await clock.track(ec2.send(new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: TAG.jobHooks, Value: HOOKS_CONTRACT_VERSION }] })));
+    }
     const agent = new RunnerAgent({
       instanceId,
       dispatcher,

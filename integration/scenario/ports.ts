@@ -3,6 +3,7 @@
  * LocalStack, actions/runner processes, Lambda Invoke) and a local one (the twin, moto,
  * simulated agents, the zips run locally); the steps in scenario.ts see only these.
  */
+import type { EvidenceSource } from '../../lambda/src/core/types';
 
 /** Where runners are registered: `org` or `owner/repo`. */
 export interface RunnerOwner {
@@ -69,9 +70,26 @@ export interface RunnerProcess {
   stop(): Promise<void>;
 }
 
+/**
+ * Which machine evidence the world's runners give the reaper (docs/design.md, "Machine
+ * evidence"), said up front so the scenario asserts what that evidence must change:
+ * - `hooks`: a boot check tags each instance `ghr:job-hooks` once it has verified that the
+ *   runner calls the hooks; the reaper trusts `ghr:job` and its absence there;
+ * - `none`: the hooks run (`ghr:job` appears) but nothing proved it, so the reaper has only
+ *   GitHub's word and takes the conservative path everywhere.
+ */
+export interface RunnerEvidence {
+  source: 'hooks' | 'none';
+  /** How the runners get it, one sentence for the report. */
+  how: string;
+}
+
 export interface RunnerHost {
+  readonly evidence: RunnerEvidence;
   /** Starts a runner for the instance with its JIT config, job hooks installed. */
   start(instanceId: string, encodedJitConfig: string): Promise<RunnerProcess>;
+  /** What the instance's boot check last said (its verdict line), when it runs one. */
+  bootCheckVerdict?(instanceId: string): string | undefined;
   /** Ends the runners whose instance is gone, as a terminated machine would. */
   sweep(instances: Instances): Promise<void>;
   stopAll(): Promise<void>;
@@ -80,7 +98,14 @@ export interface RunnerHost {
 export interface ReaperInvocation {
   ok: boolean;
   /** The handler's RunSummary when it returned. */
-  summary?: { terminated?: number; kept?: number; reasons?: Record<string, number>; errors?: number };
+  summary?: {
+    terminated?: number;
+    kept?: number;
+    reasons?: Record<string, number>;
+    errors?: number;
+    /** Instances past the gate, by the machine evidence their decision rested on. */
+    evidence?: Partial<Record<EvidenceSource, number>>;
+  };
   error?: string;
 }
 

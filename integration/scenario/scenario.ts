@@ -4,20 +4,28 @@
  * against the twin, moto and simulated agents; the e2e workflow against GitHub, LocalStack
  * and real actions/runner processes (integration/scenario/run.ts).
  *
+ * The world says which machine evidence its runners give the reaper (`RunnerHost.evidence`),
+ * and the steps assert what that evidence must change (docs/design.md, "Machine evidence"):
+ *
  * 1. launch two instances tagged as scale-up would (runner name = instance id);
  * 2. register an ephemeral JIT runner on each with the run's unique label, hooks installed;
+ *    then the evidence: `hooks`: the boot check marks both instances `ghr:job-hooks`;
+ *    `none`: neither carries the marker;
  * 3. dispatch one long job: the runner that takes it is the busy one, the other the idle one;
- * 4. run scale-down until the idle instance is reclaimed (two sightings at least), then
- *    assert: idle runner deregistered and instance terminated; job running, instance alive;
+ * 4. run scale-down until the idle instance is reclaimed (`hooks`: on its first idle
+ *    sighting; `none`: after a confirming one), then assert: idle runner deregistered and
+ *    instance terminated; job running, instance alive;
  * 5. run both functions once more while the job runs: the busy instance stays;
- * 6. wait for the job to end (it must succeed), run orphan-cleanup until the busy instance
- *    is reclaimed;
+ * 6. wait for the job to end (it must succeed), then orphan-cleanup: `hooks`: it reclaims
+ *    the busy instance; `none`: it holds it (`waiting-max-job-duration`), since nothing can
+ *    tell an unregistered instance without evidence from one running its job;
+ * every run must have decided on the evidence the world announced, none other;
  * 7. always clean up what the scenario created (runners, job, instances, processes).
  */
 import { randomBytes } from 'node:crypto';
-import { RUNNER_APPLICATION, TAG } from '../../lambda/src/core/tags';
+import { HOOKS_CONTRACT_VERSION, RUNNER_APPLICATION, TAG } from '../../lambda/src/core/tags';
 import { isLive } from './aws';
-import type { DispatchedJob, JobState, ReaperInvocation, RunnerProcess, ScenarioWorld } from './ports';
+import type { DispatchedJob, JobState, ReaperInvocation, RunnerEvidence, RunnerProcess, ScenarioWorld } from './ports';
 
 export interface ScenarioOptions {
   label: string;
@@ -49,6 +57,8 @@ export interface ScenarioReport {
   ok: boolean;
   world: string;
   label: string;
+  /** The machine evidence the world's runners give the reaper, and how. */
+  evidence: RunnerEvidence;
   startedAt: string;
   finishedAt?: string;
   idleInstance?: string;
@@ -69,7 +79,8 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
   const waitFor = <T>(what: string, seconds: number, probe: () => Promise<T | undefined>) => waitWithin(what, seconds, pollMs, deadline, probe);
   const waitUntil = (what: string, seconds: number, probe: () => Promise<boolean>) =>
     waitWithin(what, seconds, pollMs, deadline, async () => ((await probe()) ? true : undefined)).then(() => undefined);
-  const report: ScenarioReport = { ok: false, world: world.name, label: opts.label, startedAt: now(), runs: [], steps: [], cleanup: [] };
+  const evidence = world.runners.evidence;
+  const report: ScenarioReport = { ok: false, world: world.name, label: opts.label, evidence, startedAt: now(), runs: [], steps: [], cleanup: [] };
   opts.onReport?.(report);
   const step = (name: string, ok: boolean, detail?: string) => {
     report.steps.push({ name, ok, at: now(), ...(detail ? { detail } : {}) });
@@ -84,8 +95,15 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     report.runs.push({ fn, at: now(), result });
     // A terminated machine takes its runner process with it.
     await world.runners.sweep(world.instances);
-    log(`ran ${fn}: ${result.ok ? JSON.stringify(result.summary?.reasons ?? {}) : result.error}`);
+    log(`ran ${fn}: ${result.ok ? `${JSON.stringify(result.summary?.reasons ?? {})} evidence ${JSON.stringify(result.summary?.evidence ?? {})}` : result.error}`);
     step(`${fn} invocation returned`, result.ok, result.error);
+    // Our instances live while the functions run: each run decided on them, on the evidence
+    // the world announced and no other (recorded as a step only when it did not).
+    const counts = result.summary?.evidence ?? {};
+    const others = Object.entries(counts).filter(([source, n]) => source !== evidence.source && (n ?? 0) > 0);
+    if ((counts[evidence.source] ?? 0) === 0 || others.length > 0) {
+      step(`${fn} decided on ${evidence.source} evidence`, false, `evidence counts ${JSON.stringify(result.summary?.evidence ?? null)}`);
+    }
     return result;
   };
   const live = async (id: string) => isLive((await world.instances.describe(id)).state);
@@ -114,6 +132,27 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
       return true;
     });
     step('two runners online', true, [...created.runners.values()].join(', '));
+
+    // The runners' machine evidence, as the world announced it.
+    const marker = `${TAG.jobHooks}=${HOOKS_CONTRACT_VERSION}`;
+    const markedCount = async () => {
+      let n = 0;
+      for (const id of ids) if ((await world.instances.describe(id)).tags[TAG.jobHooks] === HOOKS_CONTRACT_VERSION) n++;
+      return n;
+    };
+    const verdicts = () => ids.map((id) => `${id}: ${world.runners.bootCheckVerdict?.(id) ?? '(no boot check verdict)'}`).join('; ');
+    if (evidence.source === 'hooks') {
+      const name = `the boot check marked both instances ${marker}: the reaper has hooks evidence`;
+      try {
+        await waitUntil(`the boot check's ${marker} on both instances`, opts.timeouts.pickUp, async () => (await markedCount()) === ids.length);
+      } catch (error) {
+        if (error instanceof StepFailed) step(name, false, `${error.message}; ${verdicts()}`);
+        throw error;
+      }
+      step(name, true, world.runners.bootCheckVerdict ? verdicts() : evidence.how);
+    } else {
+      step(`neither instance carries ${marker}: the reaper has no machine evidence`, (await markedCount()) === 0, evidence.how);
+    }
 
     // 3. One long job: whichever runner takes it is the busy one.
     const correlationId = `${opts.label}-${randomBytes(4).toString('hex')}`;
@@ -144,7 +183,13 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
       if (Date.now() >= reclaimBy) step('the idle instance is reclaimed in time', false, `still running after ${scaleDownRuns} scale-down runs${pastDeadline(deadline)}`);
       await sleep(Math.max(1, confirmation + 1) * 1000);
     }
-    step('the idle instance was reclaimed after a confirming sighting', scaleDownRuns >= 2, `${scaleDownRuns} scale-down runs`);
+    if (evidence.source === 'hooks') {
+      // The machine's word needs no idle streak: the look before the DELETE and the re-check after the settle confirm.
+      step('the idle instance was reclaimed on its first idle sighting', scaleDownRuns === 1, `${scaleDownRuns} scale-down runs`);
+    } else {
+      // Only GitHub's lagging busy flag speaks: two sightings at least.
+      step('the idle instance was reclaimed after a confirming sighting', scaleDownRuns >= 2, `${scaleDownRuns} scale-down runs`);
+    }
     step('the idle runner is deregistered', (await world.registry.getRunner(created.runners.get(idle)!)) === undefined);
     jobState = await world.jobs.state(job);
     step('the busy job still runs', jobState.status === 'in_progress', describeJob(jobState));
@@ -167,14 +212,29 @@ export async function runScenario(world: ScenarioWorld, opts: ScenarioOptions): 
     await waitUntil(`the job-completed hook to remove ${TAG.job}`, 60, async () => !(TAG.job in (await world.instances.describe(busyInstance)).tags));
     let orphanRuns = 0;
     const orphanBy = Math.min(Date.now() + opts.timeouts.reclaim * 1000, deadline.at);
-    for (;;) {
-      await invoke('orphan-cleanup');
-      orphanRuns++;
-      if (!(await live(busyInstance))) break;
-      if (Date.now() >= orphanBy) step('orphan-cleanup reclaims the busy instance in time', false, `still running after ${orphanRuns} orphan-cleanup runs${pastDeadline(deadline)}`);
-      await sleep(Math.max(1, confirmation + 1) * 1000);
+    if (evidence.source === 'hooks') {
+      for (;;) {
+        await invoke('orphan-cleanup');
+        orphanRuns++;
+        if (!(await live(busyInstance))) break;
+        if (Date.now() >= orphanBy) step('orphan-cleanup reclaims the busy instance in time', false, `still running after ${orphanRuns} orphan-cleanup runs${pastDeadline(deadline)}`);
+        await sleep(Math.max(1, confirmation + 1) * 1000);
+      }
+      step('orphan-cleanup reclaimed the busy instance after its job', true, `${orphanRuns} orphan-cleanup runs`);
+    } else {
+      // Its runner is gone from GitHub; without machine evidence nothing tells this instance
+      // from one whose ephemeral runner runs a job: it must be held, not reclaimed.
+      const holding = 'orphan-cleanup holds the busy instance after its job (waiting-max-job-duration)';
+      for (;;) {
+        const result = await invoke('orphan-cleanup');
+        orphanRuns++;
+        if (!(await live(busyInstance))) step(holding, false, `terminated by orphan-cleanup run ${orphanRuns}, before MAX_JOB_DURATION_MINUTES, with no machine evidence`);
+        if ((result.summary?.reasons?.['waiting-max-job-duration'] ?? 0) > 0) break;
+        if (Date.now() >= orphanBy) step(holding, false, `no run held it for that reason in ${orphanRuns} orphan-cleanup runs${pastDeadline(deadline)}`);
+        await sleep(Math.max(1, confirmation + 1) * 1000);
+      }
+      step(holding, true, `${orphanRuns} orphan-cleanup runs; the clean-up terminates it`);
     }
-    step('orphan-cleanup reclaimed the busy instance after its job', true, `${orphanRuns} orphan-cleanup runs`);
     report.ok = true;
   } catch (error) {
     report.error = error instanceof StepFailed ? error.message : `${(error as Error).name}: ${(error as Error).message}`;

@@ -1,19 +1,23 @@
-export type { CycleStats, ReclaimStrategy, StrategyPorts } from './types';
+export type { CycleStats, ReclaimStrategy, StrategyKey, StrategyPorts, TruthInstance, WorldTruth } from './types';
 export { addStats, NO_STATS } from './types';
 export { OursStrategy } from './ours';
+export { OracleStrategy } from './oracle';
 export { BusyThenDeleteStrategy, DeleteFirstStrategy, DeleteRecheckStrategy } from './reference';
 
+import { OracleStrategy } from './oracle';
 import { OursStrategy } from './ours';
 import { BusyThenDeleteStrategy, DeleteFirstStrategy, DeleteRecheckStrategy } from './reference';
-import type { ReclaimStrategy } from './types';
+import type { ReclaimStrategy, StrategyKey } from './types';
 
-/** Every strategy compared, ours first. */
-export function allStrategies(): ReclaimStrategy[] {
-  return [
-    new OursStrategy('hooks'),
-    new OursStrategy('off'),
-    new BusyThenDeleteStrategy(),
-    new DeleteFirstStrategy(),
-    new DeleteRecheckStrategy(),
-  ];
+/** Every strategy compared, by its report key. */
+export const STRATEGIES: Readonly<Record<StrategyKey, () => ReclaimStrategy>> = {
+  ours: () => new OursStrategy(),
+  a: () => new BusyThenDeleteStrategy(),
+  b: () => new DeleteFirstStrategy(),
+  c: () => new DeleteRecheckStrategy(),
+  oracle: () => new OracleStrategy(),
+};
+
+export function strategyFor(key: StrategyKey): ReclaimStrategy {
+  return STRATEGIES[key]();
 }

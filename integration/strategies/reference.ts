@@ -11,7 +11,7 @@
 import type { OwnerRef, RunnerView } from '../../lambda/src/core';
 import { TAG, ownerKey, ownerOf, type InstanceView } from '../../lambda/src/core';
 import type { ExecutorEnv } from '../../lambda/src/executor/outcome';
-import type { CycleStats, ReclaimStrategy, StrategyPorts } from './types';
+import type { CycleStats, ReclaimStrategy, StrategyKey, StrategyPorts } from './types';
 
 interface Candidate {
   instance: InstanceView;
@@ -50,10 +50,9 @@ async function readFleet(ports: StrategyPorts, env: ExecutorEnv) {
 }
 
 abstract class ReferenceStrategy implements ReclaimStrategy {
+  abstract readonly key: Exclude<StrategyKey, 'ours' | 'oracle'>;
   abstract readonly name: string;
   abstract readonly description: string;
-  /** The fleet is the same as ours (hooks installed); these strategies just do not look. */
-  readonly jobHooks = true;
 
   /** Whether to terminate the instance after removing its runner. */
   protected abstract remove(c: Candidate, ports: StrategyPorts): Promise<boolean>;
@@ -97,6 +96,7 @@ abstract class ReferenceStrategy implements ReclaimStrategy {
 }
 
 export class BusyThenDeleteStrategy extends ReferenceStrategy {
+  readonly key = 'a' as const;
   readonly name = '(a) busy, delete, terminate';
   readonly description = 'trusts busy:false from the listing; DELETE, then terminate whatever the DELETE answered';
   protected async remove(c: Candidate, ports: StrategyPorts): Promise<boolean> {
@@ -106,6 +106,7 @@ export class BusyThenDeleteStrategy extends ReferenceStrategy {
 }
 
 export class DeleteFirstStrategy extends ReferenceStrategy {
+  readonly key = 'b' as const;
   readonly name = '(b) delete, terminate on 204';
   readonly description = 'DELETE the runner; terminate only when GitHub answered 204';
   protected async remove(c: Candidate, ports: StrategyPorts): Promise<boolean> {
@@ -114,6 +115,7 @@ export class DeleteFirstStrategy extends ReferenceStrategy {
 }
 
 export class DeleteRecheckStrategy extends ReferenceStrategy {
+  readonly key = 'c' as const;
   readonly name = '(c) delete, re-check, 404';
   readonly description = 'DELETE; on 204 GET the runner again; terminate only on 404';
   protected async remove(c: Candidate, ports: StrategyPorts): Promise<boolean> {

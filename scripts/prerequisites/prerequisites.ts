@@ -5,10 +5,15 @@
  * disagree about what a fresh machine needs.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { discoverMirror } from '../terraform/cli-config';
 import { NODE22_DIR, NODE22_INSTALL_HINT, findNode22 } from '../node22/node22';
 
-export type Probe = { ok: true; detail: string } | { ok: false; problem: string };
+/**
+ * What a probe found. A failure with its own `hint` is not a missing package: nothing is
+ * installed for it, and the hint (how to fix it) replaces the prerequisite's own.
+ */
+export type Probe = { ok: true; detail: string } | { ok: false; problem: string; hint?: string };
 
 /** How a missing tool gets onto the machine. */
 export type Install =
@@ -78,6 +83,53 @@ async function motoProbe(): Promise<Probe> {
   }
 }
 
+/** Reads a kernel setting under /proc/sys (`user/max_user_namespaces`), undefined when absent. */
+export type SysctlReader = (name: string) => string | undefined;
+
+const readSysctl: SysctlReader = (name) => {
+  try {
+    return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+};
+
+/** The kernel setting that turns unprivileged user namespaces off here, if one does. */
+export function userNamespaceBlocker(read: SysctlReader): string | undefined {
+  if (read('user/max_user_namespaces') === '0') return 'user.max_user_namespaces is 0';
+  if (read('kernel/unprivileged_userns_clone') === '0') return "kernel.unprivileged_userns_clone is 0 (Debian's switch)";
+  if (read('kernel/apparmor_restrict_unprivileged_userns') === '1') return 'kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu 23.10 and later)';
+  return undefined;
+}
+
+export const MACHINES_HINT =
+  'the local runner machines (integration/machine) need root or unprivileged user namespaces: run the tests as root, or allow them ' +
+  '(sysctl -w user.max_user_namespaces=15000; on Debian kernel.unprivileged_userns_clone=1; on Ubuntu 23.10 and later kernel.apparmor_restrict_unprivileged_userns=0)';
+
+/**
+ * unshare itself, then one machine's namespaces made as integration/machine/local-machine.ts
+ * makes them (a user namespace unless root, pid and mount namespaces, a tmpfs over /opt).
+ */
+export function machineNamespacesProbe(
+  env: NodeJS.ProcessEnv,
+  opts: { root?: boolean; read?: SysctlReader; command?: string } = {},
+): Probe {
+  const command = opts.command ?? 'unshare';
+  const found = commandOutput(command, ['--version'], env);
+  if (!found.ok) return found;
+  const root = opts.root ?? process.getuid?.() === 0;
+  const args = [...(root ? [] : ['--user', '--map-root-user']), '--pid', '--fork', '--mount-proc', 'sh', '-c', 'mount -t tmpfs runner-reaper-check /opt'];
+  const trial = spawnSync(command, args, { encoding: 'utf8', env, timeout: 30_000 });
+  if (!trial.error && trial.status === 0) return { ok: true, detail: `${found.detail}; it makes the local machines' namespaces ${root ? 'as root' : 'without root'}` };
+  const said = (trial.error?.message ?? (`${trial.stderr ?? ''}`.trim().split('\n')[0] || `exit ${trial.status}`)).trim();
+  const blocker = root ? undefined : userNamespaceBlocker(opts.read ?? readSysctl);
+  return {
+    ok: false,
+    problem: `${command} cannot make the local machines' namespaces ${root ? 'even as root' : 'without root'}: ${said}${blocker ? `; ${blocker}, which turns unprivileged user namespaces off` : ''}`,
+    hint: MACHINES_HINT,
+  };
+}
+
 /** Everything `npm test` needs that `npm ci` does not bring. */
 export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisite[] {
   return [
@@ -112,6 +164,27 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Prerequisit
       install: { kind: 'apt', package: 'shellcheck' },
       // The npm package named shellcheck only downloads the binary from GitHub at run time.
       hint: 'apt-get install -y shellcheck (Debian/Ubuntu), brew install shellcheck (macOS)',
+    },
+    {
+      name: 'unshare',
+      why: "the real local runner machines (integration/machine), each a pid and mount namespace of its own, which the SSM twin's probe runs in",
+      probe: () => machineNamespacesProbe(env),
+      install: { kind: 'apt', package: 'util-linux' },
+      hint: `apt-get install -y util-linux; ${MACHINES_HINT}`,
+    },
+    {
+      name: 'nsenter',
+      why: 'running the probe script inside a local runner machine (the SSM twin)',
+      probe: () => commandOutput('nsenter', ['--version'], env),
+      install: { kind: 'apt', package: 'util-linux' },
+      hint: 'apt-get install -y util-linux',
+    },
+    {
+      name: 'ps',
+      why: 'the local runner machine tests, which read the process table (integration/test/agents)',
+      probe: () => commandOutput('ps', ['--version'], env),
+      install: { kind: 'apt', package: 'procps' },
+      hint: 'apt-get install -y procps',
     },
     {
       name: 'aws',
@@ -200,11 +273,12 @@ export interface Outcome {
  */
 export async function ensurePrerequisites(list: Prerequisite[], runner: Runner, opts: { install: boolean }): Promise<Outcome[]> {
   const first = await Promise.all(list.map(async (p) => ({ p, probe: await p.probe() })));
-  const missing = first.filter(({ probe }) => !probe.ok).map(({ p }) => p);
+  // A failure that says how to fix it is not a missing package: nothing to install.
+  const missing = first.filter(({ probe }) => !probe.ok && !probe.hint).map(({ p }) => p);
   const notes = new Map<string, string>();
 
   if (opts.install) {
-    const apt = missing.flatMap((p) => (p.install.kind === 'apt' ? [p.install.package] : []));
+    const apt = [...new Set(missing.flatMap((p) => (p.install.kind === 'apt' ? [p.install.package] : [])))];
     if (apt.length > 0) {
       const privilege = runner.privilege();
       if (!runner.hasApt()) {
@@ -240,12 +314,12 @@ export async function ensurePrerequisites(list: Prerequisite[], runner: Runner, 
       outcomes.push({ name: p.name, ok: true, detail: probe.detail });
       continue;
     }
-    const tried = opts.install && p.install.kind !== 'manual' && !notes.has(p.name);
+    const tried = opts.install && p.install.kind !== 'manual' && !probe.hint && !notes.has(p.name);
     const again = tried ? await p.probe() : probe;
     if (again.ok) outcomes.push({ name: p.name, ok: true, detail: again.detail, installed: true });
     else {
       const note = notes.get(p.name);
-      outcomes.push({ name: p.name, ok: false, detail: note ? `${again.problem}; ${note}` : again.problem, hint: p.hint });
+      outcomes.push({ name: p.name, ok: false, detail: note ? `${again.problem}; ${note}` : again.problem, hint: again.hint ?? p.hint });
     }
   }
   return outcomes;

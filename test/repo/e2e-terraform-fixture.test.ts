@@ -62,11 +62,13 @@ describe('the end-to-end Terraform fixture', () => {
   }, 120_000);
 
   test('a mis-typed module input fails validation (negative control)', async () => {
-    writeFixture(fixture.replace('  job_evidence ', '  job_evidense '));
+    const misTyped = fixture.replace('  enable_probe ', '  enable_prob ');
+    expect(misTyped).not.toBe(fixture);
+    writeFixture(misTyped);
     try {
       const result = await terraform(scratch, ['validate', '-no-color'], cliConfig);
       expect(result.code).not.toBe(0);
-      expect(result.output).toContain('An argument named "job_evidense" is not expected here');
+      expect(result.output).toContain('An argument named "enable_prob" is not expected here');
     } finally {
       writeFixture(fixture);
     }

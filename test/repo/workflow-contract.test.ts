@@ -224,4 +224,12 @@ describe('the e2e Terraform fixture', () => {
     expect(fixture).toMatch(/output "runner_hooks_user_data"/);
     expect(fixture).toContain('runner_env_file = "${var.runner_dir}/.env"');
   });
+
+  test('the functions run with the default job evidence (auto): hooks count only where the boot check marked the instance', () => {
+    // `hooks` would not dodge the marker either (hooks without it are no evidence), but the
+    // end-to-end run is there to prove what users get by default.
+    expect(fixture).not.toMatch(/^\s*job_evidence\s*=/m);
+    // The snippet's own check logs where the workflow's machine can write.
+    expect(fixture).toContain('check_log_file = "${var.hooks_install_dir}/check-hooks.log"');
+  });
 });

@@ -48,6 +48,8 @@ export interface LoggedOutcome {
   instanceId: string;
   result: string;
   reason: string;
+  /** The machine evidence the decision rested on (`hooks`, `probe`, `none`), when logged. */
+  evidence?: string;
 }
 
 export interface DeployedRun {
@@ -74,7 +76,12 @@ export class DeployedFunction {
       .jsonLogs()
       .slice(before)
       .filter((l) => typeof l.instanceId === 'string' && typeof l.result === 'string' && typeof l.reason === 'string')
-      .map((l) => ({ instanceId: l.instanceId as string, result: l.result as string, reason: l.reason as string }));
+      .map((l) => ({
+        instanceId: l.instanceId as string,
+        result: l.result as string,
+        reason: l.reason as string,
+        ...(typeof l.evidence === 'string' ? { evidence: l.evidence } : {}),
+      }));
     return { invocation, outcomes };
   }
 }

@@ -1,8 +1,10 @@
 // Apply end to end: `terraform apply` the module against moto with a configuration that
 // points it at the GitHub twin, then run the deployed zips exactly as deployed (handler,
-// timeout, memory and environment read back from moto) against a runner fleet: the idle
-// runner is reclaimed, the busy one kept and its job completes; the schedule rules target
-// the functions; `terraform destroy` leaves none of it behind.
+// timeout, memory and environment read back from moto) against a runner fleet: an idle
+// runner with machine evidence (the hooks marker) is reclaimed on its first sighting, one
+// without on its second, the busy one is kept and its job completes; an unregistered
+// instance with hook evidence is reclaimed in one run, one without is held; the schedule
+// rules target the functions; `terraform destroy` leaves none of it behind.
 //
 // Nothing in this file sets a function variable: a variable the module mis-wires runs
 // mis-wired (a wrong GITHUB_API_URL reaches no twin, a default JOB_EVIDENCE or boot time
@@ -11,7 +13,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from '@aws-sdk/client-eventbridge';
 import { IAMClient, ListRolesCommand } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { TAG } from '../../lambda/src/core/tags';
+import { HOOKS_CONTRACT_VERSION, TAG } from '../../lambda/src/core/tags';
 import { DeployedWorld, ensureBuiltZips, startTwin, waitFor, type DeployedFunction, type DeployedRun } from './apply-e2e-world';
 import { applyModuleAgainstMoto, MOTO_REGION, type FunctionOutputs } from './harness';
 import { startMoto, type Moto } from './moto';
@@ -83,10 +85,10 @@ afterAll(async () => {
 
 const outputsOf = (which: keyof typeof SCHEDULES): FunctionOutputs => world.deployed.outputs[which];
 
-function outcomeOf(run: DeployedRun, instanceId: string): { result: string; reason: string } {
+function outcomeOf(run: DeployedRun, instanceId: string): { result: string; reason: string; evidence?: string } {
   const found = run.outcomes.find((o) => o.instanceId === instanceId);
   if (!found) throw new Error(`no outcome for ${instanceId} in ${JSON.stringify(run.outcomes)}`);
-  return { result: found.result, reason: found.reason };
+  return { result: found.result, reason: found.reason, ...(found.evidence !== undefined ? { evidence: found.evidence } : {}) };
 }
 
 test('each function reads back with the values passed to the module, not the defaults', async () => {
@@ -123,28 +125,38 @@ test('each schedule rule has the configured expression and targets its function'
 
 test('the deployed scale-down reclaims the idle runner and keeps the busy one, whose job completes', async () => {
   scaleDown = await world.startDeployed('scale_down', rules.get('scale_down')!.Arn!);
-  const [idle, busy] = (await world.fleet.launch({ count: 2, owner: { type: 'Org', owner: ORG }, labels: ['self-hosted'], ...AGENT })).map(
-    (l) => l.instanceId,
-  );
+  const owner = { type: 'Org', owner: ORG } as const;
+  // Two runners whose hook installer proved the hooks (the ghr:job-hooks marker) ...
+  const [idle, busy] = (await world.fleet.launch({ count: 2, owner, labels: ['self-hosted'], ...AGENT })).map((l) => l.instanceId);
+  // ... and one without hooks: JOB_EVIDENCE=hooks gives it no machine evidence.
+  const [bare] = (await world.fleet.launch({ owner, labels: ['self-hosted'], ...AGENT, hooks: false })).map((l) => l.instanceId);
+  expect((await world.tagsOf(idle!))[TAG.jobHooks]).toBe(HOOKS_CONTRACT_VERSION);
+  expect((await world.tagsOf(bare!))[TAG.jobHooks]).toBeUndefined();
   // Long enough to outlast both runs, short enough to see it finish.
   world.twin.dispatcher.assignNow({ runnerId: world.fleet.agent(busy!)!.runnerId!, id: 'busy-job', durationMs: 20_000 });
   await waitFor('busy-job running', () => world.twin.dispatcher.getJob('busy-job')?.phase === 'running');
   await waitFor('ghr:job on the busy instance', async () => TAG.job in (await world.tagsOf(busy!)));
 
-  // The first run only records the idle sighting (ghr:idle-since), the second reclaims.
+  // With machine evidence the first idle sighting reclaims; without, it only records
+  // ghr:idle-since, and the second sighting (2 x IDLE_CONFIRMATION_SECONDS = 0 s later) reclaims.
   const first = await scaleDown.run();
-  expect(outcomeOf(first, idle!)).toEqual({ result: 'kept', reason: 'idle-first-sighting' });
-  expect(outcomeOf(first, busy!)).toEqual({ result: 'kept', reason: 'job-evidence' });
-  expect((await world.tagsOf(idle!))[TAG.idleSince]).toBeDefined();
-  expect(await world.stateOf(idle!)).toBe('running');
-
-  const second = await scaleDown.run();
-  expect(outcomeOf(second, idle!)).toEqual({ result: 'terminated', reason: 'idle-confirmed' });
-  expect(outcomeOf(second, busy!)).toEqual({ result: 'kept', reason: 'job-evidence' });
+  expect(outcomeOf(first, idle!)).toEqual({ result: 'terminated', reason: 'idle-confirmed', evidence: 'hooks' });
+  expect(outcomeOf(first, busy!)).toEqual({ result: 'kept', reason: 'job-evidence', evidence: 'hooks' });
+  expect(outcomeOf(first, bare!)).toEqual({ result: 'kept', reason: 'idle-first-sighting', evidence: 'none' });
+  expect((await world.tagsOf(bare!))[TAG.idleSince]).toBeDefined();
+  expect(await world.stateOf(bare!)).toBe('running');
+  expect(world.isRegistered(bare!)).toBe(true);
   expect(await world.fleet.sweep()).toEqual([idle]);
-
   expect(await world.stateOf(idle!)).toMatch(GONE);
   expect(world.isRegistered(idle!)).toBe(false);
+
+  const second = await scaleDown.run();
+  expect(outcomeOf(second, bare!)).toEqual({ result: 'terminated', reason: 'idle-confirmed', evidence: 'none' });
+  expect(outcomeOf(second, busy!)).toEqual({ result: 'kept', reason: 'job-evidence', evidence: 'hooks' });
+  expect(await world.fleet.sweep()).toEqual([bare]);
+  expect(await world.stateOf(bare!)).toMatch(GONE);
+  expect(world.isRegistered(bare!)).toBe(false);
+
   expect(await world.stateOf(busy!)).toBe('running');
   expect(world.isRegistered(busy!)).toBe(true);
   expect(world.twin.dispatcher.getJob('busy-job')?.phase).toBe('running');
@@ -154,21 +166,43 @@ test('the deployed scale-down reclaims the idle runner and keeps the busy one, w
   expect(world.ledger.harmedJobs()).toEqual([]);
 });
 
-test('the deployed orphan-cleanup reclaims a never-registered instance and leaves registered runners', async () => {
+test('the deployed orphan-cleanup reclaims a spent ephemeral runner in one run, holds a never-registered instance without evidence, and leaves registered runners', async () => {
   orphanCleanup = await world.startDeployed('orphan_cleanup', rules.get('orphan_cleanup')!.Arn!);
-  const [orphan] = (await world.fleet.launch({ owner: { type: 'Org', owner: ORG }, register: false })).map((l) => l.instanceId);
-  const registered = [...world.fleet.agents.values()].filter((a) => a.alive).map((a) => a.instanceId);
-  expect(registered).toHaveLength(1);
+  const owner = { type: 'Org', owner: ORG } as const;
+  // An ephemeral runner with proven hooks runs its one job; GitHub then forgets it, and
+  // the instance stays up (onExit: idle), unregistered, its hooks saying no job runs.
+  const [spent] = (await world.fleet.launch({ owner, labels: ['self-hosted'], ephemeral: true, ...AGENT })).map((l) => l.instanceId);
+  world.twin.dispatcher.assignNow({ runnerId: world.fleet.agent(spent!)!.runnerId!, id: 'ephemeral-job', durationMs: 1_000 });
+  await waitFor('ephemeral-job completed', () => world.twin.dispatcher.getJob('ephemeral-job')?.phase === 'completed');
+  await waitFor('the spent runner unregistered and its hooks done', async () => {
+    const tags = await world.tagsOf(spent!);
+    return !world.isRegistered(spent!) && !(TAG.job in tags) && TAG.lastJobCompletedAt in tags;
+  });
+  // A failed boot: never registered, no hook marker (the boot check waits for the listener).
+  const [never] = (await world.fleet.launch({ owner, register: false })).map((l) => l.instanceId);
+  const registered = [...world.fleet.agents.values()].filter((a) => a.alive && world.isRegistered(a.instanceId)).map((a) => a.instanceId);
+  expect(registered).toEqual([expect.any(String)]);
 
   // A boot time of 0 (not the default 5 minutes) makes a just-launched instance eligible.
   const first = await orphanCleanup.run();
-  expect(outcomeOf(first, orphan!)).toEqual({ result: 'kept', reason: 'orphan-first-sighting' });
-  expect((await world.tagsOf(orphan!))[TAG.orphan]).toBe('true');
+  expect(outcomeOf(first, spent!)).toEqual({ result: 'terminated', reason: 'orphan-confirmed', evidence: 'hooks' });
+  expect(outcomeOf(first, never!)).toEqual({ result: 'kept', reason: 'orphan-first-sighting', evidence: 'none' });
+  expect(await world.stateOf(spent!)).toMatch(GONE);
+  const marked = await world.tagsOf(never!);
+  expect(marked[TAG.reaperOrphanSince]).toBeDefined();
+  // Never ghr:orphan: the github-aws-runners scale-down terminates whatever carries it.
+  expect({ orphan: marked[TAG.orphan], legacySince: marked[TAG.legacyOrphanSince] }).toEqual({ orphan: undefined, legacySince: undefined });
 
+  // Without machine evidence it may be an ephemeral runner running its job: held up to
+  // MAX_JOB_DURATION_MINUTES (45), whatever the number of sightings.
   const second = await orphanCleanup.run();
-  expect(outcomeOf(second, orphan!)).toEqual({ result: 'terminated', reason: 'orphan-confirmed' });
-  expect(await world.stateOf(orphan!)).toMatch(GONE);
+  expect(outcomeOf(second, never!)).toEqual({ result: 'kept', reason: 'waiting-max-job-duration', evidence: 'none' });
+  expect(await world.stateOf(never!)).toBe('running');
+  expect((await world.tagsOf(never!))[TAG.orphan]).toBeUndefined();
+
   expect(await world.stateOf(registered[0]!)).toBe('running');
+  expect(world.isRegistered(registered[0]!)).toBe(true);
+  expect(world.ledger.getJob('ephemeral-job')?.fate).toBe('completed');
   expect(world.ledger.harmedJobs()).toEqual([]);
 });
 

@@ -123,20 +123,32 @@ module "reaper" {
   runner_boot_time_in_minutes     = 0
   idle_confirmation_seconds       = 20
   max_job_duration_minutes        = 30 # the least the module and the functions accept
-  job_evidence                    = "hooks"
   log_retention_in_days           = 1
+
+  # job_evidence stays "auto", the default: each instance's evidence is its boot check's
+  # ghr:job-hooks marker (the scenario runs the check per instance and asserts the reaper
+  # decided on hooks evidence). No probe: LocalStack's instances run no SSM agent, so none
+  # could be asked; the probe is proven against the SSM twin in the local world.
+  enable_probe = false
 }
 
 # The job hooks exactly as a runner instance gets them: the module's user-data snippet
 # (modules/runner-hooks, the same template as the root module's runner_hooks.user_data),
 # with paths on the workflow's machine. The workflow runs it before the scenario, which
-# then starts its runners with the hooks from the runner's .env only.
+# then starts its runners with the hooks from the runner's .env only, and runs the
+# snippet's boot check for each instance (integration/scenario/runners-real.ts).
 module "runner_hooks" {
   source = "../../../modules/runner-hooks"
 
   environment     = var.environment
   install_dir     = var.hooks_install_dir
   runner_env_file = "${var.runner_dir}/.env"
+  # /var/log is not writable on the workflow's machine. (This is the log of the check the
+  # snippet starts for the unpacked runner; each instance's check logs to the report.)
+  check_log_file = "${var.hooks_install_dir}/check-hooks.log"
+  # Each instance's runner starts seconds after its check: a check that waits longer has
+  # found no runner, and says so by then.
+  check_timeout_seconds = 300
 }
 
 output "runner_hooks_user_data" {

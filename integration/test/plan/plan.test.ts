@@ -20,6 +20,7 @@ import type { RunningFunction } from '../../lambda-runtime';
 import { AwsCallCounter, motoClientConfig, motoEnv } from '../../moto';
 import { ROUTES } from '../../twin';
 import { REPO_ROOT, SCALE_DOWN_ZIP, type LocalWorld } from '../../world/world';
+import { HOOKS_CONTRACT_VERSION } from '../../../lambda/src/core/tags';
 import { TAG, expectReturned, isRegistered, launch, startJob, useWorld } from '../e2e/support';
 
 // Each plan is its own Node process (tsx compiles the sources): seconds each on a loaded machine.
@@ -41,12 +42,13 @@ interface PlanRun {
 
 interface PlanJsonRow {
   instanceId: string;
+  evidence: 'hooks' | 'probe' | 'none' | null;
   probeable: boolean | null;
   action: string;
   reason: string;
   decidedBy: string;
-  next: { kind: string; action?: string; reason?: string; inSeconds?: number };
-  decisions: { scaleDown: { action: string; reason: string }; orphanCleanup: { action: string; reason: string } };
+  next: { kind: string; action?: string; reason?: string; inSeconds?: number; probe?: { withoutAnswerFrom?: string } };
+  decisions: { scaleDown: { action: string; reason: string }; orphanCleanup: { action: string; reason: string; heldSince?: string } };
 }
 
 interface PlanJson {
@@ -56,7 +58,13 @@ interface PlanJson {
   configurationSource: string;
   configuration: { environments: string[] };
   instances: PlanJsonRow[];
-  summary: { reclaimNow: string[]; terminateNow: string[] };
+  summary: {
+    reclaimNow: string[];
+    terminateNow: string[];
+    dryRun: boolean;
+    held: { count: number; instances: { instanceId: string; since: string }[] };
+    bookkeeping: { set: Record<string, string[]>; remove: Record<string, string[]> };
+  };
 }
 
 let counter: AwsCallCounter;
@@ -166,18 +174,36 @@ function byInstance(plan: PlanJson): Map<string, PlanJsonRow> {
   return new Map(plan.instances.map((row) => [row.instanceId, row]));
 }
 
+/** The bookkeeping the plan said a run would write, checked on the instances after the run. */
+async function expectBookkeepingWritten(w: LocalWorld, plan: PlanJson): Promise<void> {
+  const { set, remove } = plan.summary.bookkeeping;
+  for (const [key, ids] of Object.entries(set)) {
+    for (const id of ids) expect({ id, key, present: key in (await w.instance(id)).tags }).toEqual({ id, key, present: true });
+  }
+  for (const [key, ids] of Object.entries(remove)) {
+    for (const id of ids) expect({ id, key, present: key in (await w.instance(id)).tags }).toEqual({ id, key, present: false });
+  }
+}
+
 describe('runner-reaper plan against the twin and moto', () => {
-  it('writes nothing, and says what the scheduled runs then do, now and next', async () => {
+  it('writes nothing, and says what the scheduled runs then do: on this run with machine evidence, later without', async () => {
     const w = world();
-    const [firstSighting, busy, bypass] = await launch(w, { count: 3 });
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    // The world's machines prove their hooks at boot (ghr:job-hooks): machine evidence.
+    const [hooksIdle, busy, bypass] = await launch(w, { count: 3 });
     await w.tagInstance(bypass!, { [TAG.bypassRemoval]: 'true' });
-    const [confirmedIdle] = await launch(w);
-    await w.tagInstance(confirmedIdle!, { [TAG.idleSince]: new Date(Date.now() - 600_000).toISOString() });
-    const [newOrphan] = await launch(w, { register: false });
-    const [oldOrphan] = await launch(w, { register: false });
-    await w.tagInstance(oldOrphan!, { [TAG.orphan]: 'true', [TAG.orphanSince]: new Date(Date.now() - 600_000).toISOString() });
+    const [hooksOrphan] = await launch(w, { register: false });
+    await w.tagInstance(hooksOrphan!, { [TAG.jobHooks]: HOOKS_CONTRACT_VERSION });
+    // Machines without hooks: GitHub's word only.
+    const [plainIdle] = await launch(w, { hooks: 'none' });
+    const [confirmedIdle] = await launch(w, { hooks: 'none' });
+    await w.tagInstance(confirmedIdle!, { [TAG.idleSince]: minutesAgo(10) });
+    const [plainOrphan] = await launch(w, { register: false, hooks: 'none' });
+    const [legacyOrphan] = await launch(w, { register: false, hooks: 'none' });
+    const legacySince = minutesAgo(10);
+    await w.tagInstance(legacyOrphan!, { [TAG.orphan]: 'true', [TAG.legacyOrphanSince]: legacySince });
     await startJob(w, busy!, 'plan-busy-job', 300_000);
-    const ids = [firstSighting!, busy!, bypass!, confirmedIdle!, newOrphan!, oldOrphan!];
+    const ids = [hooksIdle!, busy!, bypass!, hooksOrphan!, plainIdle!, confirmedIdle!, plainOrphan!, legacyOrphan!];
 
     const before = await fleetState(w, ids);
     clearWire(w);
@@ -194,44 +220,95 @@ describe('runner-reaper plan against the twin and moto', () => {
     expect(new Set(rows.keys())).toEqual(new Set(ids));
     const shown = (id: string) => {
       const r = rows.get(id)!;
-      return [r.decidedBy, r.action, r.reason, r.next.kind];
+      return [r.decidedBy, r.action, r.reason, r.evidence, r.next.kind];
     };
-    expect(shown(firstSighting!)).toEqual(['scale-down', 'keep', 'idle-first-sighting', 'acts-later']);
-    expect(shown(busy!)).toEqual(['scale-down', 'keep', 'job-evidence', 'holds']);
-    expect(shown(bypass!)).toEqual(['both', 'keep', 'bypass-tag', 'holds']);
-    expect(shown(confirmedIdle!)).toEqual(['scale-down', 'reclaim', 'idle-confirmed', 'acts-now']);
-    expect(shown(newOrphan!)).toEqual(['orphan-cleanup', 'keep', 'orphan-first-sighting', 'acts-later']);
-    expect(shown(oldOrphan!)).toEqual(['orphan-cleanup', 'terminate', 'orphan-confirmed', 'acts-now']);
-    expect(rows.get(firstSighting!)!.next).toMatchObject({ action: 'reclaim', reason: 'idle-confirmed', inSeconds: 0 });
-    expect(rows.get(newOrphan!)!.next).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', inSeconds: 0 });
-    expect(plan.summary).toMatchObject({ reclaimNow: [confirmedIdle], terminateNow: [oldOrphan] });
+    expect(shown(hooksIdle!)).toEqual(['scale-down', 'reclaim', 'idle-confirmed', 'hooks', 'acts-now']);
+    expect(shown(busy!)).toEqual(['scale-down', 'keep', 'job-evidence', 'hooks', 'holds']);
+    expect(shown(bypass!)).toEqual(['both', 'keep', 'bypass-tag', null, 'holds']);
+    expect(shown(hooksOrphan!)).toEqual(['orphan-cleanup', 'terminate', 'orphan-confirmed', 'hooks', 'acts-now']);
+    expect(shown(plainIdle!)).toEqual(['scale-down', 'keep', 'idle-first-sighting', 'none', 'acts-later']);
+    expect(shown(confirmedIdle!)).toEqual(['scale-down', 'reclaim', 'idle-confirmed', 'none', 'acts-now']);
+    expect(shown(plainOrphan!)).toEqual(['orphan-cleanup', 'keep', 'orphan-first-sighting', 'none', 'acts-later']);
+    expect(shown(legacyOrphan!)).toEqual(['orphan-cleanup', 'keep', 'waiting-max-job-duration', 'none', 'acts-later']);
+    // IDLE_CONFIRMATION_SECONDS=0 in the world: the second sighting is the next run. Unregistered
+    // without evidence: held MAX_JOB_DURATION_MINUTES (60) from the first sighting, or from 0.1.0's mark.
+    expect(rows.get(plainIdle!)!.next).toMatchObject({ action: 'reclaim', reason: 'idle-confirmed', inSeconds: 0 });
+    expect(rows.get(plainOrphan!)!.next).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', inSeconds: 3600 });
+    expect(rows.get(legacyOrphan!)!.next).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed' });
+    expect(rows.get(legacyOrphan!)!.next.inSeconds).toBeLessThanOrEqual(3000);
+    expect(rows.get(legacyOrphan!)!.next.inSeconds).toBeGreaterThan(2900);
+    expect(plan.summary).toMatchObject({
+      reclaimNow: [hooksIdle, confirmedIdle].sort(),
+      terminateNow: [hooksOrphan],
+      held: { count: 1, instances: [{ instanceId: legacyOrphan, since: legacySince }] },
+      bookkeeping: {
+        set: { [TAG.idleSince]: [plainIdle], [TAG.reaperOrphanSince]: [legacyOrphan, plainOrphan].sort() },
+        remove: { [TAG.orphan]: [legacyOrphan], [TAG.legacyOrphanSince]: [legacyOrphan] },
+      },
+    });
 
-    // The scheduled runs decide exactly what the plan said each function would.
+    // The scheduled runs decide exactly what the plan said each function would, and write the bookkeeping it listed.
     const scaleDown = await scheduledRun(w, 'scale-down');
     const orphanCleanup = await scheduledRun(w, 'orphan-cleanup');
     for (const id of ids) {
       expect({ id, ...scaleDown.get(id) }).toEqual({ id, ...pick(rows.get(id)!.decisions.scaleDown) });
     }
-    // Scale-down has terminated the instance it reclaimed: orphan-cleanup no longer lists it.
-    expect([...orphanCleanup.keys()].sort()).toEqual(ids.filter((id) => id !== confirmedIdle).sort());
+    // Scale-down has terminated the instances it reclaimed: orphan-cleanup no longer lists them.
+    expect([...orphanCleanup.keys()].sort()).toEqual(ids.filter((id) => id !== hooksIdle && id !== confirmedIdle).sort());
     for (const id of orphanCleanup.keys()) {
       expect({ id, ...orphanCleanup.get(id) }).toEqual({ id, ...pick(rows.get(id)!.decisions.orphanCleanup) });
     }
-    expect(await w.isRunning(confirmedIdle!)).toBe(false);
-    expect(await w.isRunning(oldOrphan!)).toBe(false);
+    for (const id of [hooksIdle!, confirmedIdle!, hooksOrphan!]) expect({ id, running: await w.isRunning(id) }).toEqual({ id, running: false });
+    await expectBookkeepingWritten(w, plan);
+    expect((await w.instance(legacyOrphan!)).tags[TAG.reaperOrphanSince]).toBe(legacySince);
 
-    // Next: the first sightings the runs just wrote make the plan say "now", and the next runs act.
-    const next = byInstance(await planJson(w));
-    expect([next.get(firstSighting!)!.action, next.get(firstSighting!)!.next.kind]).toEqual(['reclaim', 'acts-now']);
-    expect([next.get(newOrphan!)!.action, next.get(newOrphan!)!.next.kind]).toEqual(['terminate', 'acts-now']);
+    // Next: the second sighting without evidence acts; the unregistered ones without evidence are held, and the plan says since when.
+    const second = await planJson(w);
+    const next = byInstance(second);
+    expect([next.get(plainIdle!)!.action, next.get(plainIdle!)!.next.kind]).toEqual(['reclaim', 'acts-now']);
+    for (const id of [plainOrphan!, legacyOrphan!]) {
+      expect({ id, reason: next.get(id)!.reason, kind: next.get(id)!.next.kind }).toEqual({ id, reason: 'waiting-max-job-duration', kind: 'acts-later' });
+    }
+    expect(second.summary.held.count).toBe(2);
+    expect(second.summary.held.instances.map((h) => h.instanceId)).toEqual([legacyOrphan, plainOrphan]);
     expect(next.get(busy!)!.reason).toBe('job-evidence');
-    expect((await scheduledRun(w, 'scale-down')).get(firstSighting!)).toEqual({ action: 'reclaim', reason: 'idle-confirmed' });
-    expect((await scheduledRun(w, 'orphan-cleanup')).get(newOrphan!)).toEqual({ action: 'terminate', reason: 'orphan-confirmed' });
-    expect(await w.isRunning(firstSighting!)).toBe(false);
-    expect(await w.isRunning(newOrphan!)).toBe(false);
-    expect(await w.isRunning(busy!)).toBe(true);
-    expect(await w.isRunning(bypass!)).toBe(true);
+    expect((await scheduledRun(w, 'scale-down')).get(plainIdle!)).toEqual({ action: 'reclaim', reason: 'idle-confirmed' });
+    const held = await scheduledRun(w, 'orphan-cleanup');
+    for (const id of [plainOrphan!, legacyOrphan!]) expect({ id, ...held.get(id) }).toEqual({ id, ...pick(next.get(id)!.decisions.orphanCleanup) });
+    expect(await w.isRunning(plainIdle!)).toBe(false);
+    for (const id of [busy!, bypass!, plainOrphan!, legacyOrphan!]) expect({ id, running: await w.isRunning(id) }).toEqual({ id, running: true });
     expect(w.harmedJobs()).toEqual([]);
+  });
+
+  it('with DRY_RUN=true, the plan writes nothing, and a dry run writes the bookkeeping the plan listed and nothing else', async () => {
+    const w = world();
+    const [hooksIdle] = await launch(w);
+    const [plainIdle] = await launch(w, { hooks: 'none' });
+    const [plainOrphan] = await launch(w, { register: false, hooks: 'none' });
+    const ids = [hooksIdle!, plainIdle!, plainOrphan!];
+    const before = await fleetState(w, ids);
+    clearWire(w);
+    const run = await runPlan(['--json'], planEnv(w, { DRY_RUN: 'true' }));
+    expect(run.code).toBe(0);
+    const plan = JSON.parse(run.stdout) as PlanJson;
+    expectReadOnlyWire(w);
+    expect(await fleetState(w, ids)).toEqual(before);
+    expect(plan.summary.dryRun).toBe(true);
+    expect(byInstance(plan).get(hooksIdle!)).toMatchObject({ action: 'reclaim', next: { kind: 'acts-now' } });
+
+    for (const which of ['scale-down', 'orphan-cleanup'] as const) {
+      const fn = await w.startFunction(which, { env: { DRY_RUN: 'true' } });
+      expectReturned(await w.run(fn));
+    }
+    // Nothing acted on: every instance runs, every runner is registered as before.
+    const after = await fleetState(w, ids);
+    expect(after.map(({ id, state, registered }) => ({ id, state, registered }))).toEqual(before.map(({ id, state, registered }) => ({ id, state, registered })));
+    // The tags changed exactly by the bookkeeping the plan listed.
+    const written = (i: number) => Object.keys(after[i]!.tags).filter((k) => !(k in before[i]!.tags)).sort();
+    const listed = (id: string) => Object.entries(plan.summary.bookkeeping.set).filter(([, on]) => on.includes(id)).map(([key]) => key).sort();
+    for (const [i, id] of ids.entries()) expect({ id, written: written(i) }).toEqual({ id, written: listed(id) });
+    expect(listed(plainIdle!)).toEqual([TAG.idleSince]);
+    expect(listed(plainOrphan!)).toEqual([TAG.reaperOrphanSince]);
   });
 
   it('with the probe on, asks SSM who could be probed exactly as a run does, and never sends SendCommand', async () => {
@@ -251,6 +328,9 @@ describe('runner-reaper plan against the twin and moto', () => {
     expect(plan.probe).toEqual({ state: 'read', online: 1 });
     const rows = byInstance(plan);
     expect([rows.get(managed!)!.probeable, rows.get(unmanaged!)!.probeable]).toEqual([true, false]);
+    // What SSM can reach rests on the probe and is reclaimed on this first sighting if the probe answers idle.
+    expect(rows.get(managed!)).toMatchObject({ evidence: 'probe', action: 'reclaim', reason: 'idle-confirmed', next: { kind: 'acts-now', probe: {} } });
+    expect(rows.get(unmanaged!)).toMatchObject({ evidence: 'none', action: 'keep', reason: 'idle-first-sighting' });
     const planAsked = w.ssmTwin.calls('DescribeInstanceInformation').map((e) => e.request);
     expect(planAsked).toHaveLength(1);
 
@@ -276,23 +356,29 @@ describe('runner-reaper plan against the twin and moto', () => {
 
   it('prints the table and the summary for people', async () => {
     const w = world();
-    const [idle] = await launch(w);
-    const [orphan] = await launch(w, { register: false });
+    const [hooksIdle] = await launch(w);
+    const [idle] = await launch(w, { hooks: 'none' });
+    const [orphan] = await launch(w, { register: false, hooks: 'none' });
     const run = await runPlan([], planEnv(w));
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const lines = run.stdout.split('\n');
     expect(lines[0]).toContain(`runner-reaper plan for ${w.environment}`);
     expect(lines.find((l) => l.startsWith('INSTANCE'))).toMatch(/^INSTANCE +OWNER +RUNNER +EVIDENCE +DECISION +REASON +NEXT +SENTENCE$/);
-    expect(lines.find((l) => l.startsWith(idle!))).toMatch(/keep \(scale-down\) +idle-first-sighting +reclaim on the next run +Kept: First idle sighting/);
-    expect(lines.find((l) => l.startsWith(orphan!))).toMatch(/keep \(orphan-cleanup\) +orphan-first-sighting +terminate on the next run/);
+    expect(lines.find((l) => l.startsWith(hooksIdle!))).toMatch(/ hooks +reclaim \(scale-down\) +idle-confirmed +now +Reclaim: /);
+    expect(lines.find((l) => l.startsWith(idle!))).toMatch(/ none +keep \(scale-down\) +idle-first-sighting +reclaim on the next run +Kept: First idle sighting/);
+    expect(lines.find((l) => l.startsWith(orphan!))).toMatch(/ none +keep \(orphan-cleanup\) +orphan-first-sighting +terminate in 1 h at the earliest +Kept: /);
+    expect(lines).toContain(`      idle-confirmed: ${hooksIdle} (hooks)`);
     expect(run.stdout).toContain(`tag ${TAG.idleSince} on 1 instance: ${idle}`);
+    expect(run.stdout).toContain(`tag ${TAG.reaperOrphanSince} on 1 instance: ${orphan}`);
     expect(run.stdout).toContain('Waiting: 2');
+    expect(run.stdout).toContain('Machine evidence: hooks 1, probe 0, none 2.');
   });
 
   it('reads the configuration of a deployed function by name (GetFunctionConfiguration)', async () => {
     const w = world();
-    await launch(w);
+    // Without machine evidence, so that the function's IDLE_CONFIRMATION_SECONDS shows in the wait.
+    await launch(w, { hooks: 'none' });
     const aws = motoClientConfig(w.moto.url);
     const role = await new IAMClient(aws).send(
       new CreateRoleCommand({ RoleName: 'plan-test-role', AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [] }) }),
@@ -315,7 +401,8 @@ describe('runner-reaper plan against the twin and moto', () => {
     const plan = JSON.parse(run.stdout) as PlanJson & { configuration: { idleConfirmationSeconds: number } };
     expect(plan.configurationSource).toBe('function gh-ci-reaper-scale-down');
     expect(plan.configuration).toMatchObject({ environments: [w.environment], idleConfirmationSeconds: 90 });
-    expect(plan.instances[0]).toMatchObject({ reason: 'idle-first-sighting', next: { kind: 'acts-later', inSeconds: 90 } });
+    // Two sightings 2 x IDLE_CONFIRMATION_SECONDS apart without machine evidence.
+    expect(plan.instances[0]).toMatchObject({ evidence: 'none', reason: 'idle-first-sighting', next: { kind: 'acts-later', inSeconds: 180 } });
     expect(counter.byAction()).toMatchObject({ 'other:GET /2015-03-31/functions/gh-ci-reaper-scale-down/configuration': 1 });
     expectReadOnlyWire(w);
   });
@@ -328,7 +415,7 @@ describe('runner-reaper plan against the twin and moto', () => {
     const run = await runPlan([], planEnv(w));
     expect(run.code).toBe(3);
     expect(run.stdout.split('\n').find((l) => l.startsWith(theirs!))).toMatch(/keep \(both\) +github-unavailable +stays kept/);
-    expect(run.stdout.split('\n').find((l) => l.startsWith(ours!))).toContain('idle-first-sighting');
+    expect(run.stdout.split('\n').find((l) => l.startsWith(ours!))).toMatch(/ hooks +reclaim \(scale-down\) +idle-confirmed +now /);
     expect(run.stderr).toContain('runner-reaper plan: incomplete: the runner listing of Org:not-installed-org failed');
   });
 

@@ -6,6 +6,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HOOKS_CONTRACT_VERSION, TAG } from '../../../lambda/src/core/tags';
 import { MotoServer } from '../../moto';
 import { checkInstalledHooks } from '../../scenario/runners-real';
 import { assembleWorld } from '../../scenario/assemble';
@@ -53,14 +54,19 @@ async function run(config: ScenarioConfig, reaperConfig?: Record<string, string>
 
 const stepNames = (report: ScenarioReport) => report.steps.filter((s) => s.ok).map((s) => s.name);
 
-it('idle runner reclaimed, busy runner spared until its job ended, then reclaimed by orphan-cleanup (repo runners)', async () => {
+/** Every run's evidence counts: instances past the gate, by source. */
+const evidenceOfRuns = (report: ScenarioReport) => report.runs.map((r) => r.result.summary?.evidence);
+
+it('idle runner reclaimed, busy runner spared until its job ended, then reclaimed by orphan-cleanup (repo runners, hooks evidence)', async () => {
   const report = await run(twinConfig());
   expect(report.error).toBeUndefined();
   expect(report.ok).toBe(true);
+  expect(report.evidence.source).toBe('hooks');
   expect(stepNames(report)).toEqual(
     expect.arrayContaining([
+      `the boot check marked both instances ${TAG.jobHooks}=${HOOKS_CONTRACT_VERSION}: the reaper has hooks evidence`,
       'the job-started hook tagged the busy instance',
-      'the idle instance was reclaimed after a confirming sighting',
+      'the idle instance was reclaimed on its first idle sighting',
       'the idle runner is deregistered',
       'the busy job still runs',
       'the busy instance lives through another round while its job runs',
@@ -75,7 +81,33 @@ it('idle runner reclaimed, busy runner spared until its job ended, then reclaime
   expect(report.jobConclusion).toBe('success');
   const terminatedBy = report.runs.filter((r) => (r.result.summary?.terminated ?? 0) > 0).map((r) => r.fn);
   expect(terminatedBy).toEqual(['scale-down', 'orphan-cleanup']);
+  // The first run saw both instances, on hooks evidence; no run decided on any other.
+  expect(report.runs[0]).toMatchObject({ fn: 'scale-down', result: { summary: { terminated: 1, evidence: { hooks: 2, probe: 0, none: 0 } } } });
+  for (const counts of evidenceOfRuns(report)) expect(counts).toMatchObject({ probe: 0, none: 0 });
   expect(report.cleanup.every((line) => line.endsWith(': done'))).toBe(true);
+});
+
+it('runners whose hooks nothing proved (no boot marker): the conservative path, two sightings, and the instance held after its job', async () => {
+  const report = await run(twinConfig({ SCENARIO_HOOKS: 'env', SCENARIO_RUNNER_LABEL: 'reaper-e2e-local-5', SCENARIO_ENVIRONMENT: 'reaper-e2e-local-5' }));
+  expect(report.error).toBeUndefined();
+  expect(report.ok).toBe(true);
+  expect(report.evidence.source).toBe('none');
+  expect(stepNames(report)).toEqual(
+    expect.arrayContaining([
+      `neither instance carries ${TAG.jobHooks}=${HOOKS_CONTRACT_VERSION}: the reaper has no machine evidence`,
+      'the job-started hook tagged the busy instance',
+      'the idle instance was reclaimed after a confirming sighting',
+      'the busy instance lives through another round while its job runs',
+      'the busy job succeeded',
+      'orphan-cleanup holds the busy instance after its job (waiting-max-job-duration)',
+    ]),
+  );
+  // Only scale-down terminated (the idle instance); orphan-cleanup held the other one.
+  const terminatedBy = report.runs.filter((r) => (r.result.summary?.terminated ?? 0) > 0).map((r) => r.fn);
+  expect(terminatedBy).toEqual(['scale-down']);
+  expect(report.runs.at(-1)).toMatchObject({ fn: 'orphan-cleanup', result: { summary: { terminated: 0, reasons: { 'waiting-max-job-duration': 1 } } } });
+  for (const counts of evidenceOfRuns(report)) expect(counts).toMatchObject({ hooks: 0, probe: 0 });
+  expect(report.cleanup).toEqual(expect.arrayContaining(['terminate the instances: done']));
 });
 
 it('runs with org runners too', async () => {
@@ -89,6 +121,14 @@ it('fails, and still cleans up, when the reaper does not reclaim (a dry-run reap
   const report = await run(config, { DRY_RUN: 'true' });
   expect(report.ok).toBe(false);
   expect(report.error).toMatch(/the idle instance is reclaimed in time/);
+  expect(report.cleanup).toEqual(expect.arrayContaining(['terminate the instances: done']));
+});
+
+it('fails when the reaper decides on other evidence than the runners give (a reaper told JOB_EVIDENCE=off)', async () => {
+  const config = twinConfig({ SCENARIO_RUNNER_LABEL: 'reaper-e2e-local-6', SCENARIO_ENVIRONMENT: 'reaper-e2e-local-6' });
+  const report = await run(config, { JOB_EVIDENCE: 'off' });
+  expect(report.ok).toBe(false);
+  expect(report.error).toBe('scale-down decided on hooks evidence: evidence counts {"hooks":0,"probe":0,"none":2}');
   expect(report.cleanup).toEqual(expect.arrayContaining(['terminate the instances: done']));
 });
 
@@ -114,6 +154,21 @@ it('ends at its deadline with its own report and clean-up, whatever the waits al
 });
 
 describe('the real world\'s bounds', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'scenario-outputs-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  /** `terraform output -json` of the e2e fixture, as much of it as the scenario reads. */
+  const outputsFile = (userData?: string) => {
+    const path = join(dir, `outputs-${userData === undefined ? 'without' : 'with'}-hooks.json`);
+    const outputs = {
+      environment: { value: 'reaper-e2e-1' },
+      scale_down: { value: { function_name: 'reaper-e2e-1-scale-down' } },
+      orphan_cleanup: { value: { function_name: 'reaper-e2e-1-orphan-cleanup' } },
+      github_app_parameters: { value: { id_parameter: '/p/id', key_base64_parameter: '/p/key' } },
+      ...(userData === undefined ? {} : { runner_hooks_user_data: { value: userData } }),
+    };
+    writeFileSync(path, JSON.stringify(outputs));
+    return path;
+  };
   const real = (extra: Record<string, string> = {}) =>
     scenarioConfigFromEnv({
       SCENARIO_GITHUB: 'real',
@@ -122,6 +177,7 @@ describe('the real world\'s bounds', () => {
       SCENARIO_GITHUB_OWNER: 'o',
       SCENARIO_GITHUB_REPO: 'r',
       SCENARIO_RUNNER_DIR: '/tmp/runner',
+      SCENARIO_HOOKS: 'env',
       SCENARIO_HOOKS_DIR: '/tmp/hooks',
       ...extra,
     });
@@ -135,11 +191,18 @@ describe('the real world\'s bounds', () => {
     expect(() => real({ SCENARIO_DEADLINE_SECONDS: 'soon' })).toThrow(/SCENARIO_DEADLINE_SECONDS/);
   });
 
-  test('SCENARIO_HOOKS=installed needs no hooks directory; env (the default) does', () => {
-    expect(real({ SCENARIO_HOOKS: 'installed', SCENARIO_HOOKS_DIR: '' })).toMatchObject({ hooks: 'installed' });
+  test('SCENARIO_HOOKS=installed (the default) needs the snippet in the Terraform outputs, whose boot check each instance runs; env needs SCENARIO_HOOKS_DIR', () => {
+    const snippet = "mkdir -p '/w/hooks'\nsh '/w/hooks/check-hooks.sh' --background '/w/hooks/check-hooks.conf' || echo 'no check' >&2\n";
+    const installed = real({ SCENARIO_HOOKS: '', SCENARIO_HOOKS_DIR: '', SCENARIO_TERRAFORM_OUTPUTS: outputsFile(snippet) });
+    expect(installed).toMatchObject({ hooks: 'installed', environment: 'reaper-e2e-1', terraformOutputs: { runnerHooksUserData: snippet } });
+    expect(installed.hooksDir).toBeUndefined();
+    expect(() => real({ SCENARIO_HOOKS: 'installed' })).toThrow(/SCENARIO_HOOKS=installed needs SCENARIO_TERRAFORM_OUTPUTS with output runner_hooks_user_data/);
+    expect(() => real({ SCENARIO_HOOKS: 'installed', SCENARIO_TERRAFORM_OUTPUTS: outputsFile() })).toThrow(/output runner_hooks_user_data/);
     expect(real().hooks).toBe('env');
     expect(() => real({ SCENARIO_HOOKS_DIR: '' })).toThrow(/SCENARIO_HOOKS_DIR is required/);
     expect(() => real({ SCENARIO_HOOKS: 'baked' })).toThrow(/SCENARIO_HOOKS="baked": expected one of env, installed/);
+    // Simulated agents: installed by default too (hooks evidence); env leaves them unproven.
+    expect(twinConfig().hooks).toBe('installed');
   });
 });
 

@@ -9,7 +9,9 @@ import type { Config } from '../config/schema';
 import {
   decideOrphans,
   decideScaleDown,
+  heldSummary,
   type Decision,
+  type HeldSummary,
   type EvidenceSource,
   type OwnerRef,
   type OwnerRunners,
@@ -58,19 +60,40 @@ export interface PlanSummary {
   instances: number;
   /** Registered runners scale-down would deregister and terminate now. */
   reclaimNow: string[];
+  /** The same, by the reason of the decision (`idle-confirmed`, `stale-job-evidence`). */
+  reclaimNowBy: Partial<Record<ReasonCode, string[]>>;
   /** Unregistered instances orphan-cleanup would terminate now. */
   terminateNow: string[];
+  /** The same, by reason (`orphan-confirmed`, `drained`, and the operator's trades `unregistered-hold-*`). */
+  terminateNowBy: Partial<Record<ReasonCode, string[]>>;
   /** Kept now, acted on at the earliest at `at`. */
   waiting: { instanceId: string; action: Decision['action']; reason: ReasonCode; at: Date; after: ReasonCode }[];
   /** Kept by this reason (the guard), with the instances. */
   protectedBy: Partial<Record<ReasonCode, string[]>>;
-  /** Tags a run now would write (first sightings and clean-up), as key -> instances. */
+  /**
+   * Instances orphan-cleanup holds now without a registration and without machine evidence
+   * (`waiting-max-job-duration`): the core's own count and longest hold, and each with
+   * since when and, where the forecast knows, the earliest termination.
+   */
+  held: HeldSummary & { instances: HeldInstance[] };
+  /** Tags a run now would write (first sightings and clean-up), as key -> instances; a dry run writes them too. */
   bookkeeping: { set: Record<string, string[]>; remove: Record<string, string[]> };
-  /** Instances per machine evidence source (`unknown` where the core does not say). */
-  evidence: Record<EvidenceSource | 'unknown', number>;
+  /**
+   * Instances per machine evidence source. `notJudged`: kept by the first rules (bypass,
+   * state, tags, a failed listing) before the decision core looks at evidence.
+   */
+  evidence: Record<EvidenceSource | 'notJudged', number>;
   malformed: MalformedInstance[];
   owners: OwnerListing[];
   dryRun: boolean;
+}
+
+export interface HeldInstance {
+  instanceId: string;
+  /** ISO-8601, as the decision says (`Decision.heldSince`). */
+  since: string;
+  /** The earliest termination if nothing but the clock changes. */
+  until?: Date;
 }
 
 export interface Plan {
@@ -152,20 +175,27 @@ export function makePlan(snapshot: Snapshot, malformed: readonly MalformedInstan
   const summary: PlanSummary = {
     instances: rows.length,
     reclaimNow: [],
+    reclaimNowBy: {},
     terminateNow: [],
+    terminateNowBy: {},
     waiting: [],
     protectedBy: {},
+    held: { ...heldSummary(orphans, snapshot.now), instances: [] },
     bookkeeping: { set: {}, remove: {} },
-    evidence: { hooks: 0, probe: 0, none: 0, unknown: 0 },
+    evidence: { hooks: 0, probe: 0, none: 0, notJudged: 0 },
     malformed: [...malformed],
     owners: listings(snapshot.runnersByOwner),
     dryRun: snapshot.config.dryRun,
   };
   for (const row of rows) {
     const { decision, next, instanceId } = row;
-    if (decision.action === 'reclaim') summary.reclaimNow.push(instanceId);
-    else if (decision.action === 'terminate') summary.terminateNow.push(instanceId);
-    else if (next.kind === 'acts-later') {
+    if (decision.action === 'reclaim') {
+      summary.reclaimNow.push(instanceId);
+      push(summary.reclaimNowBy as Record<string, string[]>, decision.reason, instanceId);
+    } else if (decision.action === 'terminate') {
+      summary.terminateNow.push(instanceId);
+      push(summary.terminateNowBy as Record<string, string[]>, decision.reason, instanceId);
+    } else if (next.kind === 'acts-later') {
       summary.waiting.push({ instanceId, action: next.action, reason: next.reason, at: next.at, after: decision.reason });
     } else push(summary.protectedBy as Record<string, string[]>, decision.reason, instanceId);
     // Both functions write their own bookkeeping on their own runs.
@@ -173,11 +203,17 @@ export function makePlan(snapshot: Snapshot, malformed: readonly MalformedInstan
       for (const key of Object.keys(d.setTags ?? {})) push(summary.bookkeeping.set, key, instanceId);
       for (const key of d.removeTags ?? []) push(summary.bookkeeping.remove, key, instanceId);
     }
-    summary.evidence[row.evidence ?? 'unknown']++;
+    summary.evidence[row.evidence ?? 'notJudged']++;
+    const { heldSince } = row.orphanCleanup;
+    if (row.orphanCleanup.action === 'keep' && heldSince !== undefined) {
+      const until = row.decidedBy === 'orphan-cleanup' && next.kind === 'acts-later' ? { until: next.at } : {};
+      summary.held.instances.push({ instanceId, since: heldSince, ...until });
+    }
   }
   for (const map of [summary.bookkeeping.set, summary.bookkeeping.remove]) {
     for (const key of Object.keys(map)) map[key] = [...new Set(map[key])];
   }
   summary.waiting.sort((a, b) => a.at.getTime() - b.at.getTime() || a.instanceId.localeCompare(b.instanceId));
+  summary.held.instances.sort((a, b) => Date.parse(a.since) - Date.parse(b.since) || a.instanceId.localeCompare(b.instanceId));
   return { generatedAt: snapshot.now, config: snapshot.config, rows, summary };
 }

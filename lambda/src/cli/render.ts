@@ -1,7 +1,9 @@
 /** The plan for people (a table and a summary) and for machines (`--json`). */
-import type { OwnerRef, RunnerView } from '../core';
-import type { Forecast } from './forecast';
+import { TAG, unregisteredHoldMs, type OwnerRef, type ReasonCode, type RunnerView } from '../core';
+import type { Forecast, ProbeCondition } from './forecast';
 import type { Plan, PlanRow } from './plan';
+
+const MINUTE_MS = 60_000;
 
 /** Facts about the read itself that are not part of the pure plan. */
 export interface PlanContext {
@@ -42,12 +44,28 @@ function whenText(at: Date, now: Date): string {
   return ms <= 0 ? 'on the next run' : `in ${formatDuration(ms)} at the earliest`;
 }
 
+/**
+ * What the probe decides about an action that rests on it: a busy answer always keeps;
+ * no answer keeps until `withoutAnswerFrom`.
+ */
+function probeText(probe: ProbeCondition | undefined, at: Date, now: Date): string {
+  if (!probe) return '';
+  if (probe.withoutAnswer) return ' unless the probe answers busy';
+  const from = probe.withoutAnswerFrom;
+  let fallback = 'kept';
+  if (from && from.getTime() <= at.getTime()) fallback = at.getTime() <= now.getTime() ? 'on the next run' : 'on the run after';
+  else if (from) fallback = whenText(from, now);
+  return ` if the probe answers idle; with no answer, ${fallback}`;
+}
+
 export function nextText(next: Forecast, now: Date, dryRun: boolean): string {
   switch (next.kind) {
     case 'acts-now':
-      return dryRun ? 'now (DRY_RUN: logged only)' : 'now';
-    case 'acts-later':
-      return `${next.action} ${whenText(next.at, now)}`;
+      return `now${probeText(next.probe, now, now)}${dryRun ? ' (DRY_RUN: logged only)' : ''}`;
+    case 'acts-later': {
+      const sooner = next.sooner === 'unregistered-hold-limit' ? ', or sooner once more than UNREGISTERED_HOLD_MAX_INSTANCES are held' : '';
+      return `${next.action} ${whenText(next.at, now)}${probeText(next.probe, next.at, now)}${sooner}`;
+    }
     case 'holds':
       return 'stays kept';
     case 'depends-on-fleet':
@@ -116,6 +134,31 @@ function probeLine(context: PlanContext, total: number): string {
   }
 }
 
+/** What a reason means in the summary, where the code alone does not say it. */
+function reasonNotes(plan: Plan): Partial<Record<ReasonCode, string>> {
+  const { config } = plan;
+  const holdMinutes = unregisteredHoldMs(config) / MINUTE_MS;
+  const trade = "an operator's trade: a job may still run";
+  return {
+    'stale-job-evidence': `${TAG.job} older than MAX_JOB_DURATION_MINUTES=${config.maxJobDurationMinutes}: the job-completed hook never ran`,
+    'max-job-duration-exceeded': `a job older than MAX_JOB_DURATION_MINUTES=${config.maxJobDurationMinutes}`,
+    drained: 'deregistered by scale-down',
+    'unregistered-hold-exceeded': `held longer than UNREGISTERED_HOLD_MINUTES=${holdMinutes}, below MAX_JOB_DURATION_MINUTES=${config.maxJobDurationMinutes}; ${trade}`,
+    'unregistered-hold-limit': `more held than UNREGISTERED_HOLD_MAX_INSTANCES=${config.unregisteredHold?.maxInstances ?? 0}; ${trade}`,
+    'bypass-tag': `${TAG.bypassRemoval}=true`,
+    'not-running': 'not running',
+    'malformed-tags': 'tags the reaper cannot read',
+    'missing-owner-tag': `no valid ${TAG.owner}/${TAG.type}`,
+    'github-unavailable': "the owner's runner listing failed",
+    'busy-on-github': 'GitHub calls the runner busy',
+    'job-evidence': `${TAG.job} says a job runs`,
+    'idle-pool': 'kept warm by IDLE_CONFIG',
+    draining: "deregistered; orphan-cleanup's",
+    'termination-refused': 'EC2 refused to terminate it; retried after a back-off',
+    'delete-backoff': 'DELETEs of its runner failed; retried after a back-off',
+  };
+}
+
 export function renderText(plan: Plan, context: PlanContext): string {
   const { summary, config, generatedAt } = plan;
   const out: string[] = [];
@@ -132,31 +175,56 @@ export function renderText(plan: Plan, context: PlanContext): string {
   out.push('Summary');
   const owners = summary.owners.map((o) => (o.ok ? `${ownerText(o.owner)} (${plural(o.runners ?? 0, 'runner')})` : `${ownerText(o.owner)} (listing failed: ${o.error})`));
   out.push(`  ${plural(summary.instances, 'instance')}; owners: ${owners.length > 0 ? owners.join(', ') : 'none'}; ${plural(context.githubRequests, 'GitHub request')}.`);
-  if (summary.dryRun) out.push('  DRY_RUN=true: a scheduled run decides the same but only logs it; the times below are those of runs with DRY_RUN=false.');
+  if (summary.dryRun) {
+    out.push(
+      '  DRY_RUN=true: a scheduled run writes the bookkeeping tags below as a real run does (its clocks carry over to DRY_RUN=false) and only logs what it would reclaim or terminate (reason dry-run).',
+    );
+  }
+  const rowsById = new Map(plan.rows.map((r) => [r.instanceId, r]));
+  const withEvidence = (list: readonly string[]) => ids(list.map((id) => `${id} (${rowsById.get(id)?.evidence ?? '-'})`));
+  const notes = reasonNotes(plan);
+  const byReason = (groups: Partial<Record<ReasonCode, string[]>>) =>
+    Object.entries(groups).map(([reason, list]) => `      ${reason}${notes[reason as ReasonCode] ? ` (${notes[reason as ReasonCode]})` : ''}: ${withEvidence(list ?? [])}`);
   out.push('  A run now would:');
   const acts: string[] = [];
   if (summary.reclaimNow.length > 0) {
-    acts.push(`reclaim ${plural(summary.reclaimNow.length, 'runner')} (scale-down deregisters, then terminates; its GET, DELETE and settle re-check can still keep one): ${ids(summary.reclaimNow)}`);
+    acts.push(`    reclaim ${plural(summary.reclaimNow.length, 'runner')} (scale-down deregisters, then terminates; its look, DELETE and settle re-check can still keep one):`);
+    acts.push(...byReason(summary.reclaimNowBy));
   }
   if (summary.terminateNow.length > 0) {
-    acts.push(`terminate ${plural(summary.terminateNow.length, 'unregistered instance')} (orphan-cleanup, after its settle re-check): ${ids(summary.terminateNow)}`);
+    acts.push(`    terminate ${plural(summary.terminateNow.length, 'unregistered instance')} (orphan-cleanup, after its settle re-check):`);
+    acts.push(...byReason(summary.terminateNowBy));
   }
-  for (const [keys, list] of byInstances(summary.bookkeeping.set)) acts.push(`tag ${keys} on ${plural(list.length, 'instance')}: ${ids(list)}`);
-  for (const [keys, list] of byInstances(summary.bookkeeping.remove)) acts.push(`remove ${keys} from ${plural(list.length, 'instance')}: ${ids(list)}`);
-  out.push(...(acts.length > 0 ? acts.map((a) => `    ${a}`) : ['    nothing']));
+  for (const [keys, list] of byInstances(summary.bookkeeping.set)) acts.push(`    tag ${keys} on ${plural(list.length, 'instance')}: ${ids(list)}`);
+  for (const [keys, list] of byInstances(summary.bookkeeping.remove)) acts.push(`    remove ${keys} from ${plural(list.length, 'instance')}: ${ids(list)}`);
+  out.push(...(acts.length > 0 ? acts : ['    nothing']));
   out.push(`  Waiting: ${summary.waiting.length}`);
   for (const w of summary.waiting.slice(0, 20)) {
-    out.push(`    ${w.instanceId}: ${w.action} ${whenText(w.at, generatedAt)} (${w.at.toISOString()}, ${w.reason}); now ${w.after}`);
+    const next = rowsById.get(w.instanceId)?.next;
+    const when = next ? nextText(next, generatedAt, false) : `${w.action} ${whenText(w.at, generatedAt)}`;
+    out.push(`    ${w.instanceId}: ${when} (${w.at.toISOString()}, ${w.reason}); now ${w.after}`);
   }
   if (summary.waiting.length > 20) out.push(`    and ${summary.waiting.length - 20} more (see --json)`);
   const guarded = Object.entries(summary.protectedBy);
   out.push(`  Protected: ${guarded.reduce((n, [, list]) => n + (list?.length ?? 0), 0)}`);
-  for (const [reason, list] of guarded) out.push(`    ${reason}: ${ids(list ?? [])}`);
+  for (const [reason, list] of guarded) {
+    const note = notes[reason as ReasonCode];
+    out.push(`    ${reason}${note ? ` (${note})` : ''}: ${ids(list ?? [])}`);
+  }
+  const { held } = summary;
+  if (held.count > 0) {
+    const holdMinutes = unregisteredHoldMs(config) / MINUTE_MS;
+    const longest = held.oldestSince ? `, the longest since ${held.oldestSince} (${formatDuration((held.oldestAgeSeconds ?? 0) * 1000)})` : '';
+    out.push(`  Held without a registration or machine evidence: ${held.count}${longest}; each for ${formatDuration(holdMinutes * MINUTE_MS)} (UNREGISTERED_HOLD_MINUTES):`);
+    for (const h of held.instances.slice(0, 20)) {
+      out.push(`    ${h.instanceId}: since ${h.since}${h.until ? `, terminate ${whenText(h.until, generatedAt)} (${h.until.toISOString()})` : ''}`);
+    }
+    if (held.instances.length > 20) out.push(`    and ${held.instances.length - 20} more (see --json)`);
+    out.push('    Machine evidence on these instances (the hooks\' ghr:job-hooks marker, or the probe) ends this wait.');
+  }
   const e = summary.evidence;
   out.push(
-    e.unknown === summary.instances && summary.instances > 0
-      ? '  Machine evidence: not reported by this version of the decision core.'
-      : `  Machine evidence: hooks ${e.hooks}, probe ${e.probe}, none ${e.none}${e.unknown > 0 ? `, not reported ${e.unknown}` : ''}.`,
+    `  Machine evidence: hooks ${e.hooks}, probe ${e.probe}, none ${e.none}${e.notJudged > 0 ? `; ${e.notJudged} kept by the first rules before evidence is judged` : ''}.`,
   );
   out.push(`  ${probeLine(context, summary.instances)}`);
   if (summary.malformed.length > 0) {

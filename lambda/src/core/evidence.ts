@@ -102,11 +102,16 @@ export function evidenceOf(instance: InstanceView, snapshot: Snapshot): Evidence
   return evidenceWithoutHooks(instance, snapshot);
 }
 
+/**
+ * The probe can ask this instance in this run: JOB_EVIDENCE=auto, the probe configured (the
+ * handler fills `snapshot.probe` only then), SSM read without error and the agent online.
+ */
+export function probeReaches(instance: InstanceView, snapshot: Snapshot): boolean {
+  const { config, probe } = snapshot;
+  return config.jobEvidence === 'auto' && probe?.enabled === true && !probe.error && probe.online.has(instance.id);
+}
+
 /** The evidence left when the hooks of this instance cannot be trusted: the probe where it reaches, else none. */
 export function evidenceWithoutHooks(instance: InstanceView, snapshot: Snapshot): EvidenceSource {
-  const { config, probe } = snapshot;
-  if (config.jobEvidence === 'auto' && probe?.enabled && !probe.error && probe.online.has(instance.id)) {
-    return 'probe';
-  }
-  return 'none';
+  return probeReaches(instance, snapshot) ? 'probe' : 'none';
 }

@@ -2,11 +2,12 @@
 export * from './types';
 export * from './tags';
 export { parseTagTime, isOldEnough, readTagTime, tagTimeAt, FUTURE_TOLERANCE_MS, type TagTime } from './time';
-export { ownerOf, findRunner, claimingRunners } from './match';
+export { ownerOf, findRunner, runnerMatcher, RunnerIndex } from './match';
 export { runnerOsOf } from './os';
 export {
   evidenceOf,
   evidenceWithoutHooks,
+  probeReaches,
   hasJobEvidence,
   hasBypass,
   hasHooksMarker,
@@ -30,6 +31,7 @@ export { isWindowActive, activeIdleWindow, idlePoolSize, selectIdlePoolKeepers, 
 export { decideScaleDown, idleConfirmationMs } from './scale-down';
 export { decideOrphans, heldSummary, unregisteredHoldMs } from './orphan';
 export {
+  asksProbe,
   judgeAfterSettle,
   judgeBeforeDelete,
   type BeforeDeleteInput,

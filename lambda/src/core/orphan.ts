@@ -10,14 +10,16 @@
  */
 import type { Config } from '../config/schema';
 import { terminationRetryAt } from './backoff';
-import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
+import { evidenceOf, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf, probeReaches } from './evidence';
 import { describeOwner, gate } from './gate';
-import { findRunner } from './match';
+import { runnerMatcher } from './match';
 import { TAG } from './tags';
 import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
 import type { Decision, HeldSummary, InstanceView, Snapshot } from './types';
 
 const NO_EVIDENCE = 'no machine evidence: an unlisted runner may still be running its job';
+
+type RunnerMatch = ReturnType<typeof runnerMatcher>;
 
 /**
  * How long an instance without a registration and without machine evidence is held:
@@ -111,7 +113,7 @@ function decideJobEvidence(instance: InstanceView, snapshot: Snapshot, base: Par
   } as Decision;
 }
 
-function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
+function decideOne(instance: InstanceView, snapshot: Snapshot, match: RunnerMatch): Decision {
   const gated = gate(instance, snapshot);
   if (!gated.passed) return gated.decision;
   const { owner, runners, environment } = gated;
@@ -131,7 +133,7 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
     hookTags: hookTagsOf(tags),
   });
 
-  const runner = findRunner(instance, runners);
+  const runner = match(instance, runners);
   if (runner) {
     const stale = [...(tags[TAG.reaperOrphanSince] !== undefined ? [TAG.reaperOrphanSince] : []), ...marks.remove];
     return {
@@ -158,15 +160,32 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
   if (hasJobEvidence(tags)) return withMarks(decideJobEvidence(instance, snapshot, base, marks), marks);
 
   const malformed = hasMalformedJobTimes(tags, now);
+  const confirmationMs = config.idleConfirmationSeconds * SECOND_MS;
+  // Hooks where the probe reaches too: the job-started hook runs only after a job's set-up,
+  // so an ephemeral runner that has just taken a job (and left GitHub's list) can be
+  // tag-less after the settle; its Worker process is not. Without the probe's answer, the
+  // hooks alone decide once a second sighting, with no job since the first, has been made:
+  // a whole run later, when nearly any job's set-up has ended and tagged it.
+  const probeAlso = evidence === 'hooks' && probeReaches(instance, snapshot);
+  const secondSighting = (since: Date | undefined): boolean =>
+    since !== undefined && isOldEnough(since, now, confirmationMs) && !jobActivityAfter(tags, since, now);
   const drainingSince = tagTimeAt(tags[TAG.drainingSince], now);
   // An unreadable draining mark is ignored: the instance then goes the slower orphan way.
   if (drainingSince) {
+    if (evidence === 'hooks' && probeAlso) {
+      return act({
+        reason: 'drained',
+        message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and no job hook tag is set; the probe is asked too, after the settle (hooks).`,
+        probeToo: true,
+        ...(secondSighting(drainingSince) ? { probeOptional: true } : {}),
+      });
+    }
     if (evidence !== 'none') {
       const how = evidence === 'hooks' ? 'no job hook tag is set' : 'the probe is asked after the settle';
       return act({
         reason: 'drained',
         message: `Terminate: deregistered by scale-down at ${drainingSince.toISOString()} and ${how} (${evidence}).`,
-        ...(evidence === 'probe' && isOldEnough(drainingSince, now, maxMs) ? { withoutEvidence: true } : {}),
+        ...(evidence === 'probe' && isOldEnough(drainingSince, now, maxMs) ? { probeOptional: true } : {}),
       });
     }
     if (isOldEnough(drainingSince, now, holdMs)) {
@@ -204,10 +223,18 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
     );
   }
 
-  const confirmationMs = config.idleConfirmationSeconds * SECOND_MS;
   // Issue 11, point 2: without a registration no new job can come, and the machine's own
   // word after the settle (no ghr:job, or no Worker for the probe) with a fresh listing
   // confirms the rest: machine evidence needs no second sighting.
+  if (evidence === 'hooks' && probeAlso) {
+    return act({
+      reason: 'orphan-confirmed',
+      message: 'Terminate: running without a registration and its job hooks report no job; the probe is asked too, after the settle (hooks).',
+      probeToo: true,
+      ...(marks.since ? {} : { setTags: { [TAG.reaperOrphanSince]: nowIso } }),
+      ...(secondSighting(marks.since) ? { probeOptional: true } : {}),
+    });
+  }
   if (evidence === 'hooks') {
     return act({ reason: 'orphan-confirmed', message: 'Terminate: running without a registration and its job hooks report no job (hooks).' });
   }
@@ -219,7 +246,7 @@ function decideOne(instance: InstanceView, snapshot: Snapshot): Decision {
       reason: 'orphan-confirmed',
       message: 'Terminate: running without a registration; the probe is asked after the settle (probe).',
       ...(marks.since ? {} : { setTags: { [TAG.reaperOrphanSince]: nowIso } }),
-      ...(isOldEnough(marks.since, now, maxMs) ? { withoutEvidence: true } : {}),
+      ...(isOldEnough(marks.since, now, maxMs) ? { probeOptional: true } : {}),
     });
   }
 
@@ -325,8 +352,10 @@ function applyHoldLimit(decisions: Decision[], config: Config): Decision[] {
 }
 
 export function decideOrphans(snapshot: Snapshot): Decision[] {
+  // Each owner's listing is indexed once for the run: matching is O(1) per instance.
+  const match = runnerMatcher();
   return applyHoldLimit(
-    snapshot.instances.map((instance) => decideOne(instance, snapshot)),
+    snapshot.instances.map((instance) => decideOne(instance, snapshot, match)),
     snapshot.config,
   );
 }

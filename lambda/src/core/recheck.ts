@@ -13,7 +13,7 @@ interface LookInput {
   decision: Decision;
   /** The instance re-read; undefined = the read failed or it is gone. */
   fresh: InstanceView | undefined;
-  /** The probe's answer; only consulted for decisions whose evidence is `probe` (undefined there = no answer). */
+  /** The probe's answer; only consulted for decisions that ask it (`asksProbe`; undefined there = no answer). */
   probe?: ProbeRead | undefined;
   /** The environments this deployment owns: a re-read must still carry one of them. */
   environments: readonly string[];
@@ -95,16 +95,25 @@ function jobSeen(decision: Decision, fresh: InstanceView, markedAt: Date | undef
 type Verdict = { reason: ReasonCode; message: string } | undefined;
 
 /**
- * A probe decision whose probe gave no answer, but which the conservative rules would take
- * anyway (`withoutEvidence`): judged as if it had no machine evidence.
+ * The executors ask the probe for this decision: its evidence is the probe, or it rests on
+ * the hooks and the probe reaches the instance too (`probeToo`).
  */
-function probeFellThrough(decision: Decision, probe: ProbeRead | undefined): boolean {
-  return decision.evidence === 'probe' && decision.withoutEvidence === true && (!probe || probe.kind === 'error');
+export function asksProbe(decision: Decision): boolean {
+  return decision.evidence === 'probe' || (decision.evidence === 'hooks' && decision.probeToo === true);
 }
 
-/** The probe's word for a decision whose evidence is `probe`; undefined when it lets the action go on. */
+/**
+ * A decision that asks the probe, whose probe gave no answer, but which stands without it
+ * (`probeOptional`): judged on what is left, no machine evidence for `probe`, the hooks'
+ * tags for `hooks`.
+ */
+function probeFellThrough(decision: Decision, probe: ProbeRead | undefined): boolean {
+  return asksProbe(decision) && decision.probeOptional === true && (!probe || probe.kind === 'error');
+}
+
+/** The probe's word for a decision that asks it; undefined when it lets the action go on. */
 function probeVerdict(decision: Decision, probe: ProbeRead | undefined, phase: 'before' | 'after', markedAt?: Date): Verdict {
-  if (decision.evidence !== 'probe' || probeFellThrough(decision, probe)) return undefined;
+  if (!asksProbe(decision) || probeFellThrough(decision, probe)) return undefined;
   if (!probe) return { reason: 'probe-error', message: 'Kept: the probe was not asked or gave no answer.' };
   if (probe.kind === 'error') return { reason: 'probe-error', message: `Kept: the probe gave no usable answer (${probe.error}).` };
   if (probe.busy) {
@@ -126,8 +135,8 @@ const keepAfter = (reason: ReasonCode, message: string): SettleJudgement => ({ t
 
 /**
  * After the settle: terminate only if the instance was re-read whole, no job hook fired
- * since the decision, the probe (where it is the evidence) says no job, and GitHub does
- * not call the runner busy.
+ * since the decision, the probe (where it is asked) says no job, and GitHub does not call
+ * the runner busy.
  */
 export function judgeAfterSettle(input: SettleJudgementInput): SettleJudgement {
   const { decision, fresh, runnerRead, markedAt, environments, now } = input;
@@ -150,7 +159,11 @@ export function judgeAfterSettle(input: SettleJudgementInput): SettleJudgement {
   if (runnerRead?.kind === 'error') {
     return keepAfter('github-error', `Kept: the runner re-check failed (${runnerRead.error}).`);
   }
-  const note = probeFellThrough(decision, input.probe) ? 'the probe gave no answer, but the rules without machine evidence allow it' : undefined;
+  const note = probeFellThrough(decision, input.probe)
+    ? decision.evidence === 'hooks'
+      ? 'the probe gave no answer, but the hooks, seen over a second sighting, allow it'
+      : 'the probe gave no answer, but the rules without machine evidence allow it'
+    : undefined;
   return {
     terminate: true,
     reason: decision.reason,
@@ -180,8 +193,9 @@ export function judgeBeforeDelete(input: BeforeDeleteInput): DeleteJudgement {
   if (read.kind === 'gone' && ((decision.evidence ?? 'none') === 'none' || probeFellThrough(decision, input.probe))) {
     // GitHub consumes an ephemeral runner's registration when it assigns a job, so a
     // runner that vanished since the listing may be running one. Without machine evidence
-    // nothing after the settle could see that job: leave the instance to orphan-cleanup,
-    // which holds it in this case.
+    // nothing after the settle could see that job; with hooks alone where the probe was
+    // meant to be asked, a job still in its set-up would not have tagged yet. Leave the
+    // instance to orphan-cleanup, which holds it, or sees the job's tag by its next run.
     return keepBefore(
       'runner-vanished',
       'Kept: the runner vanished from GitHub since the listing (an ephemeral runner may have taken a job) and no machine evidence could tell; orphan-cleanup finishes it.',

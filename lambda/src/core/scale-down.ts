@@ -6,10 +6,19 @@
  */
 import type { Config, IdleWindow } from '../config/schema';
 import { deleteBackoffUntil, deleteFailuresOf, terminationRetryAt } from './backoff';
-import { evidenceOf, evidenceWithoutHooks, hasJobEvidence, hasMalformedJobTimes, hookTagsOf, jobActivityAfter, jobStartOf } from './evidence';
+import {
+  evidenceOf,
+  evidenceWithoutHooks,
+  hasJobEvidence,
+  hasMalformedJobTimes,
+  hookTagsOf,
+  jobActivityAfter,
+  jobStartOf,
+  probeReaches,
+} from './evidence';
 import { describeOwner, gate } from './gate';
 import { activeIdleWindow, selectIdlePoolKeepers } from './idle-pool';
-import { findRunner } from './match';
+import { runnerMatcher } from './match';
 import { runnerOsOf } from './os';
 import { TAG } from './tags';
 import { isOldEnough, MINUTE_MS, SECOND_MS, tagTimeAt } from './time';
@@ -115,14 +124,13 @@ function decideBeforePool(
   instance: InstanceView,
   snapshot: Snapshot,
   owner: OwnerRef,
-  runners: RunnerView[],
+  runner: RunnerView | undefined,
   environment: string,
 ): Decision | IdleCandidate {
   const { tags } = instance;
   const { config, now } = snapshot;
   let evidence = evidenceOf(instance, snapshot);
   const base = { instanceId: instance.id, owner, environment, evidence };
-  const runner = findRunner(instance, runners);
   const removeTags: string[] = [];
   const dropIdleSince = () => (tags[TAG.idleSince] !== undefined ? [...removeTags, TAG.idleSince] : removeTags);
 
@@ -240,18 +248,30 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
   // idle streak guards against any more. The machine's own word right before the DELETE
   // (no ghr:job / no Worker), and again after the settle, confirms it; so the first idle
   // sighting is enough (docs/design.md, "Every wait in the reclaim path").
+  // The idle streak is kept wherever the probe is asked, so that a probe that keeps failing
+  // to answer does not hold the runner for ever: once the streak is long enough, a missing
+  // answer no longer keeps it (a busy answer always does).
+  const streakOf = (ms: number) => idleSince !== undefined && !jobActivityAfter(tags, idleSince, now) && isOldEnough(idleSince, now, ms);
+  const probeAsked = (streak: boolean): Partial<Decision> => ({
+    ...(idleSince ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
+    ...(streak ? { probeOptional: true } : {}),
+  });
   if (evidence === 'hooks') {
-    return act(`Reclaim: runner ${runner.name} is idle on GitHub and its job hooks report no job (hooks).`);
+    if (!probeReaches(instance, snapshot)) {
+      return act(`Reclaim: runner ${runner.name} is idle on GitHub and its job hooks report no job (hooks).`);
+    }
+    // The job-started hook runs only after the job's set-up has downloaded its actions, so
+    // a job assigned just before the DELETE can be tag-less for longer than the settle;
+    // the probe sees its Worker process within a second. Where it reaches, it is asked too.
+    // Without its answer, the hooks alone decide once a second sighting has been made.
+    return act(
+      `Reclaim: runner ${runner.name} is idle on GitHub and its job hooks report no job; the probe is asked too, right before the DELETE and after the settle (hooks).`,
+      { probeToo: true, ...probeAsked(streakOf(idleConfirmationMs(config, 'hooks'))) },
+    );
   }
   if (evidence === 'probe') {
-    // The idle streak is kept too, so that a probe that keeps failing to answer does not
-    // hold the runner for ever: once the streak would confirm it without evidence, a
-    // missing answer no longer keeps it (a busy answer always does).
-    const streak = idleSince !== undefined && !jobActivityAfter(tags, idleSince, now) && isOldEnough(idleSince, now, confirmationMs);
-    return act(`Reclaim: runner ${runner.name} is idle on GitHub; the probe is asked right before the DELETE and after the settle (probe).`, {
-      ...(idleSince ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
-      ...(streak ? { withoutEvidence: true } : {}),
-    });
+    // Without its answer, only the streak the rules without machine evidence need will do.
+    return act(`Reclaim: runner ${runner.name} is idle on GitHub; the probe is asked right before the DELETE and after the settle (probe).`, probeAsked(streakOf(confirmationMs)));
   }
 
   // Only GitHub's word: two idle sightings, far enough apart.
@@ -332,6 +352,8 @@ function poolOf(candidate: IdleCandidate, config: Config): { key: string; label:
 export function decideScaleDown(snapshot: Snapshot): Decision[] {
   const decided = new Map<string, Decision>();
   const candidatesByPool = new Map<string, { label: string; candidates: IdleCandidate[] }>();
+  // Each owner's listing is indexed once for the run: matching is O(1) per instance.
+  const match = runnerMatcher();
 
   for (const instance of snapshot.instances) {
     const gated = gate(instance, snapshot);
@@ -339,7 +361,7 @@ export function decideScaleDown(snapshot: Snapshot): Decision[] {
       decided.set(instance.id, gated.decision);
       continue;
     }
-    const outcome = decideBeforePool(instance, snapshot, gated.owner, gated.runners, gated.environment);
+    const outcome = decideBeforePool(instance, snapshot, gated.owner, match(instance, gated.runners), gated.environment);
     if ('action' in outcome) {
       decided.set(instance.id, outcome);
       continue;

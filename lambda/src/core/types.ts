@@ -177,11 +177,22 @@ export interface Decision {
    */
   hookTags?: HookTags;
   /**
-   * On act decisions backed by the probe: the same action would be taken without any
-   * machine evidence (the conservative confirmation or hold is already met), so a probe
-   * that gives no answer does not hold it back for ever; a busy answer still keeps.
+   * On act decisions with `hooks` evidence: the instance is also online in SSM and the probe
+   * is configured (JOB_EVIDENCE=auto), so the executors ask the probe as well, by the same
+   * rules as for `probe` evidence (busy or no answer keeps). The job-started hook runs only
+   * after the job's set-up has downloaded its actions, so a job assigned just before the
+   * DELETE can still be tag-less after the settle; its Worker process shows within a second.
    */
-  withoutEvidence?: boolean;
+  probeToo?: boolean;
+  /**
+   * On act decisions that ask the probe: the action stands without the probe's answer, so
+   * a probe that keeps giving none cannot hold it back for ever (a busy answer still keeps).
+   * For `probe` evidence: the rules without machine evidence would take it already (the
+   * conservative confirmation or hold is met). For `hooks` with `probeToo`: a second
+   * sighting, at least IDLE_CONFIRMATION_SECONDS after the first and with no job between,
+   * has been made; what is left is the hooks' own word, as on an instance without SSM.
+   */
+  probeOptional?: boolean;
   /** On scale-down reclaims: failed DELETEs of this runner in earlier runs (ordering, back-off). */
   deleteFailures?: number;
   /**

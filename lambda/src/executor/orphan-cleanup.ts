@@ -1,12 +1,13 @@
 /**
  * Orphan-cleanup executor: carries out the core's `terminate` decisions. Settle once, so
  * a job that just started has time to show on the machine, then look again at the
- * instance's tags, the probe (where it is the evidence) and the owners' runner listings;
- * terminate only what nothing speaks for.
+ * instance's tags, the probe (where the decision asks it: `asksProbe`) and the owners'
+ * runner listings; terminate only what nothing speaks for.
  */
 import {
+  RunnerIndex,
   TAG,
-  findRunner,
+  asksProbe,
   heldSummary,
   judgeAfterSettle,
   ownerKey,
@@ -14,14 +15,14 @@ import {
   type InstanceView,
   type OwnerKey,
   type ReasonCode,
-  type RunnerView,
 } from '../core';
 import { errorText, fromDecision, kept, type ExecutorEnv, type ExecutorPorts, type ExecutorReport, type Outcome } from './outcome';
 import { probeRound } from './probe';
 import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
 import { terminateInstances } from './terminate';
 
-type Listing = { ok: true; runners: RunnerView[] } | { ok: false; error: string };
+/** One owner's re-listing, indexed once for matching all of that owner's candidates. */
+type Listing = { ok: true; index: RunnerIndex } | { ok: false; error: string };
 
 export interface OrphanRunOptions {
   /** When the decisions were made (the snapshot's clock): job activity after it keeps. */
@@ -68,7 +69,12 @@ export async function runOrphanCleanup(
     for (const d of candidates) outcomes.push(kept(d, 'aws-error', `Kept: the instance could not be re-read after the settle (${errorText(error)}).`));
     return { outcomes, errors, held };
   }
-  const probeIds = candidates.filter((d) => d.evidence === 'probe').map((d) => d.instanceId);
+  const probeIds = candidates.filter(asksProbe).map((d) => d.instanceId);
+  const probed = new Set(probeIds);
+  // Every outcome from here on says whether the probe was asked about its instance.
+  const report = (outcome: Outcome): void => {
+    outcomes.push(probed.has(outcome.instanceId) ? { ...outcome, probed: true } : outcome);
+  };
   const [listings, probes] = await Promise.all([relist(candidates, ports), probeRound(ports.probe, probeIds)]);
 
   const toTerminate: Decision[] = [];
@@ -76,23 +82,23 @@ export async function runOrphanCleanup(
   for (const d of candidates) {
     const instance = fresh.get(d.instanceId);
     if (!d.owner) {
-      outcomes.push(kept(d, 'missing-owner-tag', 'Kept: the terminate decision names no owner.'));
+      report(kept(d, 'missing-owner-tag', 'Kept: the terminate decision names no owner.'));
       continue;
     }
     if (instance && instance.state !== 'running' && instance.state !== 'pending') {
-      outcomes.push(kept(d, 'not-running', `Kept: the instance is already ${instance.state}.`));
+      report(kept(d, 'not-running', `Kept: the instance is already ${instance.state}.`));
       continue;
     }
     const listing = listings.get(ownerKey(d.owner));
     if (!listing || !listing.ok) {
       const why = listing && !listing.ok ? listing.error : 'not listed';
-      outcomes.push(kept(d, 'github-error', `Kept: re-listing the runners of ${d.owner.owner} failed (${why}).`));
+      report(kept(d, 'github-error', `Kept: re-listing the runners of ${d.owner.owner} failed (${why}).`));
       continue;
     }
     if (instance) {
-      const runner = findRunner(instance, listing.runners);
+      const runner = listing.index.find(instance);
       if (runner) {
-        outcomes.push(kept(d, 'race-registered-again', `Kept: runner ${runner.name} is registered again.`));
+        report(kept(d, 'race-registered-again', `Kept: runner ${runner.name} is registered again.`));
         continue;
       }
     }
@@ -106,7 +112,7 @@ export async function runOrphanCleanup(
       now: env.now(),
     });
     if (!verdict.terminate) {
-      outcomes.push(kept(d, ORPHAN_REASON[verdict.reason] ?? verdict.reason, verdict.message));
+      report(kept(d, ORPHAN_REASON[verdict.reason] ?? verdict.reason, verdict.message));
       continue;
     }
     if (verdict.note) notes.set(d.instanceId, verdict.note);
@@ -119,12 +125,12 @@ export async function runOrphanCleanup(
     const refused = result.refused.get(d.instanceId);
     if (result.terminated.has(d.instanceId)) {
       const note = notes.get(d.instanceId);
-      outcomes.push(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}${note ? ` (${note}.)` : ''}`));
+      report(fromDecision(d, 'terminated', d.reason, `Terminated: ${d.message}${note ? ` (${note}.)` : ''}`));
     } else if (refused !== undefined) {
-      outcomes.push(kept(d, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); retried after a back-off.`));
+      report(kept(d, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); retried after a back-off.`));
       tagChanges.push({ instanceId: d.instanceId, set: { [TAG.terminationRefusedAt]: env.now().toISOString() } });
     } else {
-      outcomes.push(kept(d, 'aws-error', `Kept: TerminateInstances failed (${result.failed.get(d.instanceId) ?? 'no answer'}).`));
+      report(kept(d, 'aws-error', `Kept: TerminateInstances failed (${result.failed.get(d.instanceId) ?? 'no answer'}).`));
     }
   }
   errors.push(...(await applyTagChanges(ports.ec2, tagChanges)));
@@ -138,7 +144,7 @@ async function relist(candidates: Decision[], ports: ExecutorPorts): Promise<Map
   await Promise.all(
     [...owners].map(async ([key, owner]) => {
       try {
-        listings.set(key, { ok: true, runners: await ports.github.listRunners(owner) });
+        listings.set(key, { ok: true, index: new RunnerIndex(await ports.github.listRunners(owner)) });
       } catch (error) {
         listings.set(key, { ok: false, error: errorText(error) });
       }

@@ -21,15 +21,21 @@ export interface Outcome {
   environment?: string;
   /** The runner was (or may have been) deregistered in this run. */
   deregistered?: boolean;
+  /**
+   * The probe was asked about this instance in this run (probe evidence, or hooks where the
+   * probe reaches too: `Decision.probeToo`), whatever it answered.
+   */
+  probed?: boolean;
 }
 
 export interface ExecutorPorts {
   ec2: Ec2Port;
   github: GitHubPort;
   /**
-   * The machine probe (SSM Run Command). Asked for instances whose evidence is `probe`:
-   * right before each DELETE and after the settle (scale-down), after the settle
-   * (orphan-cleanup). Absent: such instances are kept (`probe-error`).
+   * The machine probe (SSM Run Command). Asked for the decisions that ask it (`asksProbe`:
+   * evidence `probe`, or `hooks` with `probeToo`): right before each DELETE and after the
+   * settle (scale-down), after the settle (orphan-cleanup). Absent: such instances are kept
+   * (`probe-error`) unless the decision stands without it (`probeOptional`).
    */
   probe?: ProbeRunPort;
 }
@@ -111,9 +117,10 @@ export const LOOK_WINDOW_SIZE = 5;
 
 /**
  * The oldest a look may be when its DELETE is sent (issue 8, point 3). GitHub's busy flag
- * lags 25-60 s and the job-started hook 1-3 s; a look older than this is not sent on: the
- * runner stays registered and untouched for the next run (`look-too-old`). A probe round
- * (typically 1-3 s) counts inside it, from the moment the look began.
+ * lags 25-60 s, the job-started hook the job's set-up plus 1-3 s (the probe sees the Worker
+ * within a second); a look older than this is not sent on: the runner stays registered and
+ * untouched for the next run (`look-too-old`). A probe round (typically 1-3 s) counts inside
+ * it, from the moment the look began.
  */
 export const MAX_LOOK_AGE_MS = 8_000;
 

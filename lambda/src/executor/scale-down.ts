@@ -5,7 +5,8 @@
  * 0. Decide what this invocation can still see through (DELETE, settle, re-check,
  *    terminate) before looking at anything: the rest is deferred without a GitHub call.
  * a. In small windows just ahead of the DELETE stream: GET each runner, re-read the
- *    instances' tags, ask the probe where it is the evidence: the last look before acting.
+ *    instances' tags, ask the probe where the decision asks it (`asksProbe`: probe
+ *    evidence, or hooks with the probe reaching too): the last look before acting.
  * b. Write-ahead `ghr:draining-since`: should this run die after the DELETE, the mark
  *    tells orphan-cleanup to finish the instance safely instead of leaving it unknown.
  * c. DELETE, never retried, each within MAX_LOOK_AGE_MS of its own look: GitHub's refusal
@@ -18,6 +19,7 @@
 import { EC2_BATCH_SIZE, chunk } from '../adapters/ec2';
 import {
   TAG,
+  asksProbe,
   judgeAfterSettle,
   judgeBeforeDelete,
   type Decision,
@@ -60,6 +62,8 @@ interface Candidate {
   markedAt?: Date;
   /** What the re-check adds to the termination's log line. */
   note?: string;
+  /** The probe was asked about this instance in this run (recorded on its outcome). */
+  probed?: boolean;
 }
 
 interface Look {
@@ -143,7 +147,8 @@ class ScaleDownRun {
 
   keep(subject: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}): void {
     const decision = 'decision' in subject ? subject.decision : subject;
-    this.outcomes.push({ ...kept(decision, reason, message), ...extra });
+    const probed = 'decision' in subject && subject.probed ? { probed: true } : {};
+    this.outcomes.push({ ...kept(decision, reason, message), ...probed, ...extra });
   }
 
   async finish(): Promise<ExecutorReport> {
@@ -160,7 +165,7 @@ class ScaleDownRun {
   }
 
   private windowCostMs(window: Candidate[]): number {
-    const probe = window.some((c) => c.decision.evidence === 'probe') ? this.probeMs : 0;
+    const probe = window.some((c) => asksProbe(c.decision)) ? this.probeMs : 0;
     return LOOK_COST_MS + probe + window.length * DELETE_COST_MS;
   }
 
@@ -181,7 +186,7 @@ class ScaleDownRun {
     let probing = false;
     let taken = 0;
     for (const window of chunk(candidates.slice(0, cap), LOOK_WINDOW_SIZE)) {
-      const windowProbes = window.some((c) => c.decision.evidence === 'probe');
+      const windowProbes = window.some((c) => asksProbe(c.decision));
       // The first window with a probe instance also reserves the probe round after the settle.
       const fixed = LOOK_COST_MS + (windowProbes ? this.probeMs : 0) + (windowProbes && !probing ? this.probeMs : 0);
       probing ||= windowProbes;
@@ -209,7 +214,7 @@ class ScaleDownRun {
     let probing = false;
     let done = 0;
     for (const window of chunk(mine, LOOK_WINDOW_SIZE)) {
-      probing ||= window.some((c) => c.decision.evidence === 'probe');
+      probing ||= window.some((c) => asksProbe(c.decision));
       // The plan was made on estimates: should the invocation run slower, stop looking.
       if (this.env.remainingMs && this.env.remainingMs() < this.reserveMs(probing) + this.windowCostMs(window)) break;
       survivors.push(...(await this.window(window)));
@@ -227,7 +232,9 @@ class ScaleDownRun {
   private async look(window: Candidate[]): Promise<Look> {
     const at = this.env.now();
     const ids = window.map((c) => c.decision.instanceId);
-    const probeIds = window.filter((c) => c.decision.evidence === 'probe').map((c) => c.decision.instanceId);
+    const probing = window.filter((c) => asksProbe(c.decision));
+    for (const c of probing) c.probed = true;
+    const probeIds = probing.map((c) => c.decision.instanceId);
     const [reads, fresh, probes] = await Promise.all([
       Promise.all(window.map((c) => readRunner(this.ports, c))),
       freshRead(this.ports, ids),
@@ -331,7 +338,9 @@ class ScaleDownRun {
     // Step e: the tags and the probe for all; GitHub only where it accepted a DELETE (a
     // runner GitHub had already forgotten cannot come back busy).
     const ids = candidates.map((c) => c.decision.instanceId);
-    const probeIds = candidates.filter((c) => c.decision.evidence === 'probe').map((c) => c.decision.instanceId);
+    const probing = candidates.filter((c) => asksProbe(c.decision));
+    for (const c of probing) c.probed = true;
+    const probeIds = probing.map((c) => c.decision.instanceId);
     const waitMs = recheckWaitMs(env);
     const noAnswer = (): RunnerRead => ({ kind: 'error', error: `no answer within ${waitMs / 1000} s (a rate-limit wait?)` });
     const [reads, fresh, probes] = await Promise.all([
@@ -373,6 +382,7 @@ class ScaleDownRun {
             `Terminated: runner ${c.runner.name} deregistered, idle after the settle${c.note ? ` (${c.note})` : ''}.`,
           ),
           deregistered: true,
+          ...(c.probed ? { probed: true } : {}),
         });
       } else if (refused !== undefined) {
         this.keep(c, 'termination-refused', `Kept: EC2 refuses to terminate it (${refused}); ${TAG.drainingSince} stays, retried after a back-off.`, {

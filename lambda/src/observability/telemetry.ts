@@ -258,7 +258,7 @@ export function reportRun(telemetry: Telemetry, facts: RunFacts): RunSummary {
       `${total.evidence.none} of ${EVIDENCE_SOURCES.reduce((n, s) => n + total.evidence[s], 0)} instances have no machine evidence ` +
         '(no job-hooks marker, not probe-able): the reaper cannot see a job GitHub has not flagged on them, so it waits longer' +
         (config
-          ? `: scale-down confirms them idle over ${2 * config.idleConfirmationSeconds} s instead of ${config.idleConfirmationSeconds} s, ` +
+          ? `: scale-down confirms them idle over two sightings ${2 * config.idleConfirmationSeconds} s apart instead of reclaiming at the first, ` +
             `and an unregistered one is held up to ${config.unregisteredHold.maxMinutes} minutes before it is terminated`
           : ''),
       {

@@ -206,13 +206,16 @@ describe('runner-reaper plan: --json', () => {
     const rows = new Map<string, { action: string; reason: string; next: { kind: string; at?: string; inSeconds?: number }; decisions: unknown; evidence: unknown }>(
       json.instances.map((row: { instanceId: string }) => [row.instanceId, row]),
     );
-    expect(rows.get(reclaim.instance.id)).toMatchObject({ action: 'reclaim', reason: 'idle-confirmed', next: { kind: 'acts-now' }, evidence: null });
+    // --job-evidence hooks, and no instance carries the boot marker: GitHub's word only.
+    expect(rows.get(reclaim.instance.id)).toMatchObject({ action: 'reclaim', reason: 'idle-confirmed', next: { kind: 'acts-now' }, evidence: 'none' });
     expect(rows.get(first.instance.id)).toMatchObject({
       action: 'keep',
       reason: 'idle-first-sighting',
-      next: { kind: 'acts-later', at: new Date(NOW.getTime() + 60_000).toISOString(), inSeconds: 60 },
-      decisions: { scaleDown: { reason: 'idle-first-sighting' }, orphanCleanup: { reason: 'registered' } },
+      // Two sightings, IDLE_CONFIRMATION_SECONDS doubled without machine evidence.
+      next: { kind: 'acts-later', at: new Date(NOW.getTime() + 2 * json.configuration.idleConfirmationSeconds * 1000).toISOString(), inSeconds: 2 * json.configuration.idleConfirmationSeconds },
+      decisions: { scaleDown: { reason: 'idle-first-sighting', evidence: 'none' }, orphanCleanup: { reason: 'registered' } },
     });
+    expect(json.configuration.idleConfirmationSeconds).toBeGreaterThan(0);
     expect(json.summary.reclaimNow).toEqual([reclaim.instance.id]);
   });
 });

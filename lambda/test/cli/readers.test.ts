@@ -72,9 +72,11 @@ describe('planReaders: GitHub as the functions reach it', () => {
     expect(out.stderr).toBe('');
     expect(code).toBe(EXIT.ok);
     const json = JSON.parse(out.stdout);
-    expect(json.instances.map((r: { instanceId: string; reason: string; probeable: boolean }) => [r.instanceId, r.reason, r.probeable])).toEqual([
-      ['i-a', 'idle-first-sighting', true],
-      ['i-b', 'idle-first-sighting', false],
+    // The instance SSM can reach rests on the probe and is reclaimed on this first sighting; the other waits for a second.
+    type Row = { instanceId: string; action: string; reason: string; probeable: boolean; evidence: string };
+    expect(json.instances.map((r: Row) => [r.instanceId, r.action, r.reason, r.probeable, r.evidence])).toEqual([
+      ['i-a', 'reclaim', 'idle-confirmed', true, 'probe'],
+      ['i-b', 'keep', 'idle-first-sighting', false, 'none'],
     ]);
     expect(json.probe).toEqual({ state: 'read', online: 1 });
     expect(github.requests.map((r) => `${r.method} ${r.path}`)).toEqual([

@@ -1,6 +1,9 @@
 import { findRunner, ownerOf } from '../../src/core/match';
+import { decideOrphans } from '../../src/core/orphan';
+import { decideScaleDown } from '../../src/core/scale-down';
 import { TAG } from '../../src/core/tags';
-import { instance, runner } from './fixtures';
+import type { RunnerView } from '../../src/core/types';
+import { instance, runner, snapshot } from './fixtures';
 
 describe('ownerOf', () => {
   test.each([
@@ -50,5 +53,39 @@ describe('findRunner', () => {
     const j = instance({ id: 'i-0aaa', tags: { [TAG.githubRunnerId]: value } });
     expect(findRunner(j, [runner({ id: 1, name: 'r-i-0aaa' })])?.id).toBe(1);
     expect(findRunner(j, [runner({ id: 1, name: 'r-i-0bbb' })])).toBeUndefined();
+  });
+});
+
+describe('matching a whole fleet', () => {
+  /** Runners whose `name` counts how often it is read: the work matching does, without a clock. */
+  function countingRunners(names: string[]): { runners: RunnerView[]; reads: () => number } {
+    let reads = 0;
+    const runners = names.map((name, k) => {
+      const r = runner({ id: 5000 + k, busy: k % 3 === 0 });
+      Object.defineProperty(r, 'name', {
+        enumerable: true,
+        get: () => {
+          reads += 1;
+          return name;
+        },
+      });
+      return r;
+    });
+    return { runners, reads: () => reads };
+  }
+
+  test.each([
+    ['decideScaleDown', decideScaleDown],
+    ['decideOrphans', decideOrphans],
+  ] as const)('%s indexes each listing once: work grows with instances plus runners, not their product', (_name, decide) => {
+    const instances = Array.from({ length: 400 }, () => instance());
+    // Most instances registered, some not, and strays that match nobody.
+    const names = [...instances.slice(0, 300).map((i) => `env-${i.id}`), ...Array.from({ length: 100 }, (_, k) => `stray-${k}`)];
+    const { runners, reads } = countingRunners(names);
+    const decisions = decide(snapshot({ instances, runners }));
+    // Matching still finds the registrations (the counting must not hide a broken matcher).
+    expect(decisions.filter((d) => d.runner !== undefined)).toHaveLength(300);
+    // A scan per instance reads 400 x 400 x 3 names; an index a few per runner and per decision.
+    expect(reads()).toBeLessThan(10 * (instances.length + runners.length));
   });
 });

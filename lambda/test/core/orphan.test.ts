@@ -201,7 +201,7 @@ describe('decideOrphans: per-instance evidence during a partial rollout (issue 8
     const [d1, d2] = decideOrphans(s);
     expect(d1).toMatchObject({ action: 'terminate', reason: 'drained', evidence: 'probe' });
     expect(d2).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'probe', setTags: firstSighting });
-    expect([d1!.withoutEvidence, d2!.withoutEvidence]).toEqual([undefined, undefined]);
+    expect([d1!.probeOptional, d2!.probeOptional]).toEqual([undefined, undefined]);
   });
 
   test('probe evidence: after MAX_JOB_DURATION_MINUTES without a registration, a missing probe answer no longer holds it', () => {
@@ -209,7 +209,58 @@ describe('decideOrphans: per-instance evidence during a partial rollout (issue 8
     const orphan = instance({ tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 360 }) } });
     const young = instance({ tags: { [TAG.reaperOrphanSince]: isoAgo({ minutes: 359 }) } });
     const s = { ...snapshot({ instances: [drained, orphan, young], runners: [], config: { ...HOOKS, jobEvidence: 'auto' } }), probe: { enabled: true, online: new Set([drained.id, orphan.id, young.id]) } };
-    expect(decideOrphans(s).map((d) => d.withoutEvidence)).toEqual([true, true, undefined]);
+    expect(decideOrphans(s).map((d) => d.probeOptional)).toEqual([true, true, undefined]);
+  });
+});
+
+describe('decideOrphans: hooks where SSM reaches too (the job-started hook lags a job by its set-up)', () => {
+  const AUTO: Partial<Config> = { ...HOOKS, jobEvidence: 'auto' };
+  const reached = (instances: InstanceView[], online = instances.map((i) => i.id), mode = AUTO) => ({
+    ...snapshot({ instances, runners: [], config: mode }),
+    probe: { enabled: true, online: new Set(online) },
+  });
+
+  test('drained instances and first sightings ask the probe too; the orphan mark is kept for a failing probe', () => {
+    const drained = instance({ tags: { ...MARKER, [TAG.drainingSince]: isoAgo({ seconds: 30 }) } });
+    const fresh = instance({ tags: MARKER });
+    const [d1, d2] = decideOrphans(reached([drained, fresh]));
+    expect(d1).toMatchObject({ action: 'terminate', reason: 'drained', evidence: 'hooks', probeToo: true });
+    expect(d2).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'hooks', probeToo: true, setTags: firstSighting });
+    expect([d1!.probeOptional, d2!.probeOptional]).toEqual([undefined, undefined]);
+    expect(d2!.message).toContain('the probe is asked too');
+  });
+
+  test('after a second sighting with no job since the first, a missing probe answer no longer holds it', () => {
+    const drained = instance({ tags: { ...MARKER, [TAG.drainingSince]: isoAgo({ seconds: 60 }) } });
+    const orphan = instance({ tags: { ...MARKER, [TAG.reaperOrphanSince]: isoAgo({ minutes: 5 }) } });
+    const young = instance({ tags: { ...MARKER, [TAG.reaperOrphanSince]: isoAgo({ seconds: 59 }) } });
+    const jobSince = instance({ tags: { ...MARKER, [TAG.reaperOrphanSince]: isoAgo({ minutes: 5 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) } });
+    const decisions = decideOrphans(reached([drained, orphan, young, jobSince]));
+    expect(decisions.map((d) => [d.reason, d.probeToo, d.probeOptional])).toEqual([
+      ['drained', true, true],
+      ['orphan-confirmed', true, true],
+      ['orphan-confirmed', true, undefined],
+      // A job ran since the first sighting: not a quiet second sighting, so the probe must answer.
+      ['orphan-confirmed', true, undefined],
+    ]);
+  });
+
+  test.each([
+    ['SSM cannot reach it', false, AUTO],
+    ['JOB_EVIDENCE=hooks', true, HOOKS],
+  ])('hooks without the probe when %s: terminated on the hooks alone, no probe asked', (_name, online, mode) => {
+    const hooked = instance({ tags: MARKER });
+    const [d] = decideOrphans(reached([hooked], online ? [hooked.id] : [], mode));
+    expect(d).toMatchObject({ action: 'terminate', reason: 'orphan-confirmed', evidence: 'hooks' });
+    expect(d!.probeToo).toBeUndefined();
+    expect(d!.setTags).toBeUndefined();
+  });
+
+  test('an overdue ghr:job is cut short without asking the probe: the decision is about that job, not about "no job"', () => {
+    const overdue = instance({ tags: { ...MARKER, [TAG.job]: '1/x', [TAG.reaperOrphanSince]: isoAgo({ minutes: 361 }) } });
+    const [d] = decideOrphans(reached([overdue]));
+    expect(d).toMatchObject({ action: 'terminate', reason: 'max-job-duration-exceeded', evidence: 'hooks' });
+    expect(d!.probeToo).toBeUndefined();
   });
 });
 

@@ -137,14 +137,31 @@ describe('judgeAfterSettle', () => {
     });
 
     test('a probe that gives no answer does not hold back what the rules without evidence allow; a busy one still keeps', () => {
-      expect(judged(probeError, { withoutEvidence: true })).toMatchObject({ terminate: true, reason: 'idle-confirmed' });
-      expect(judged(undefined, { withoutEvidence: true })).toMatchObject({ terminate: true });
-      expect(judged(busyProbe, { withoutEvidence: true })).toMatchObject({ terminate: false, reason: 'race-probe-busy-after-delete' });
+      expect(judged(probeError, { probeOptional: true })).toMatchObject({ terminate: true, reason: 'idle-confirmed' });
+      expect(judged(undefined, { probeOptional: true })).toMatchObject({ terminate: true });
+      expect(judged(busyProbe, { probeOptional: true })).toMatchObject({ terminate: false, reason: 'race-probe-busy-after-delete' });
       expect(judged(probeError)).toMatchObject({ terminate: false, reason: 'probe-error' });
     });
 
-    test('the probe is not consulted for other evidence sources', () => {
+    test('the probe is not consulted for other evidence sources, unless the decision asks it too', () => {
       expect(judged(busyProbe, {}, 'hooks')).toMatchObject({ terminate: true });
+      expect(judged(busyProbe, {}, 'none')).toMatchObject({ terminate: true });
+      // probeToo means something on hooks decisions only.
+      expect(judged(busyProbe, { probeToo: true }, 'none')).toMatchObject({ terminate: true });
+    });
+
+    test.each([
+      ['idle since before the mark', idleProbe(ago({ minutes: 5 })), {}, true, 'idle-confirmed'],
+      ['busy: a job still in its set-up, before its hook has tagged', busyProbe, {}, false, 'race-probe-busy-after-delete'],
+      ['no answer', probeError, {}, false, 'probe-error'],
+      ['not asked', undefined, {}, false, 'probe-error'],
+      ['a job ended during the settle', idleProbe(ago({ seconds: 5 })), {}, false, 'race-job-evidence-after-delete'],
+      ['no answer after a second sighting', probeError, { probeOptional: true }, true, 'idle-confirmed'],
+      ['busy after a second sighting', busyProbe, { probeOptional: true }, false, 'race-probe-busy-after-delete'],
+    ] as const)('hooks with the probe too, probe %s', (_name, probe, extra, terminate, reason) => {
+      const verdict = judged(probe, { probeToo: true, ...extra }, 'hooks');
+      expect(verdict).toMatchObject({ terminate, reason });
+      if (terminate && probe.kind === 'error') expect(verdict.note).toContain('the hooks, seen over a second sighting');
     });
 
     test('hook tags still count on a probe instance', () => {
@@ -205,9 +222,28 @@ describe('judgeBeforeDelete', () => {
   });
 
   test('probe evidence without an answer, allowed by the rules without evidence, is judged without evidence', () => {
-    expect(judge(found(), clean, 'probe', { withoutEvidence: true }, probeError)).toMatchObject({ proceed: true });
-    expect(judge(gone, clean, 'probe', { withoutEvidence: true }, probeError)).toMatchObject({ proceed: false, reason: 'runner-vanished' });
-    expect(judge(found(), clean, 'probe', { withoutEvidence: true }, busyProbe)).toMatchObject({ proceed: false, reason: 'race-probe-busy-before-delete' });
+    expect(judge(found(), clean, 'probe', { probeOptional: true }, probeError)).toMatchObject({ proceed: true });
+    expect(judge(gone, clean, 'probe', { probeOptional: true }, probeError)).toMatchObject({ proceed: false, reason: 'runner-vanished' });
+    expect(judge(found(), clean, 'probe', { probeOptional: true }, busyProbe)).toMatchObject({ proceed: false, reason: 'race-probe-busy-before-delete' });
+  });
+
+  test.each([
+    ['idle', found(), idleProbe(ago({ minutes: 9 })), {}, true, false, 'idle-confirmed'],
+    ['busy: a job assigned since the listing, still in its set-up', found(), busyProbe, {}, false, false, 'race-probe-busy-before-delete'],
+    ['no answer', found(), probeError, {}, false, false, 'probe-error'],
+    ['not asked', found(), undefined, {}, false, false, 'probe-error'],
+    ['no answer after a second sighting: the hooks alone', found(), probeError, { probeOptional: true }, true, false, 'idle-confirmed'],
+    ['idle, runner vanished: on to the settle, where it is asked again', gone, idleProbe(), {}, true, true, 'idle-confirmed'],
+    // A vanished ephemeral runner may have a job in its set-up, which the hooks cannot show yet.
+    ['no answer after a second sighting, runner vanished', gone, probeError, { probeOptional: true }, false, false, 'runner-vanished'],
+  ] as const)('hooks with the probe too, probe %s', (_name, read, probe, extra, proceed, skipDelete, reason) => {
+    const verdict = judge(read, clean, 'hooks', { probeToo: true, ...extra }, probe);
+    expect([verdict.proceed, verdict.skipDelete, verdict.reason]).toEqual([proceed, skipDelete, reason]);
+  });
+
+  test('hooks without probeToo: the probe is not consulted', () => {
+    expect(judge(found(), clean, 'hooks', {}, busyProbe)).toMatchObject({ proceed: true });
+    expect(judge(gone, clean, 'hooks', {}, undefined)).toMatchObject({ proceed: true, skipDelete: true });
   });
 
   test('probe evidence: a vanished runner goes on to the settle, where the probe is asked again', () => {

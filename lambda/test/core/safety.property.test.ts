@@ -24,31 +24,10 @@ import {
   type RunnerView,
   type Snapshot,
 } from '../../src/core/types';
+import { Gen as BaseGen, prng } from '../helpers/random';
 import { config, ENVIRONMENT, NOW } from './fixtures';
 
-/** mulberry32: a tiny deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  constructor(readonly next: () => number) {}
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(0, items.length - 1)]!;
-  }
+class Gen extends BaseGen {
   /** A tag time around NOW: seconds to days ago, sometimes in the future, sometimes garbage. */
   tagTime(): string {
     const roll = this.next();
@@ -139,7 +118,7 @@ function randomConfig(g: Gen, base: Config): Config {
   const maxJobDurationMinutes = g.pick([1, 360]);
   return {
     ...base,
-    jobEvidence: g.pick(['auto', 'hooks', 'off'] as const),
+    jobEvidence: g.pick(['auto', 'auto', 'hooks', 'off'] as const), // auto, the default, most often
     idleConfirmationSeconds: g.pick([0, 60, 120]),
     minimumRunningTimeMinutes: ((m: number) => ({ linux: m, windows: m, macos: m }))(g.pick([0, 5])),
     runnerBootTimeMinutes: g.pick([0, 5]),
@@ -167,12 +146,14 @@ function randomSnapshot(seed: number, base: Config): Snapshot {
     );
   }
   const probeRoll = g.next();
+  // Sometimes SSM reaches every instance: hooks instances the probe is asked about too.
+  const onlineShare = g.pick([0.6, 0.6, 1]);
   const probe =
     probeRoll < 0.3
       ? undefined
       : {
           enabled: probeRoll > 0.35,
-          online: new Set(instances.filter(() => g.chance(0.6)).map((i) => i.id)),
+          online: new Set(instances.filter(() => g.chance(onlineShare)).map((i) => i.id)),
           ...(g.chance(0.1) ? { error: 'AccessDenied' } : {}),
         };
   const cfg = randomConfig(g, base);
@@ -254,7 +235,15 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
     }
     if (d.removeTags?.includes(TAG.orphan) && i.tags[TAG.legacyOrphanSince] === undefined) fail(i, d, "removes github-aws-runners' own ghr:orphan");
     if (d.evidence !== undefined && !allowedEvidence(s, i).has(d.evidence)) fail(i, d, `claims evidence ${d.evidence}`);
+    const asks = d.evidence === 'probe' || (d.evidence === 'hooks' && d.probeToo === true);
+    if (d.probeToo && !(d.evidence === 'hooks' && probeReaches(s, i))) fail(i, d, 'probeToo without hooks evidence and a probe that reaches it');
+    if (d.probeOptional && !asks) fail(i, d, 'probeOptional on a decision that does not ask the probe');
     if (d.action === 'keep') return;
+
+    // The hooks lag a job's set-up: wherever the probe reaches an instance that an action on
+    // "no job runs" rests on machine evidence for, the executors must ask it. (Cutting short
+    // a job overdue by its own ghr:job tag is not such an action.)
+    if (d.evidence !== 'none' && d.reason !== 'max-job-duration-exceeded' && probeReaches(s, i) && !asks) fail(i, d, 'the probe reaches it but is not asked');
 
     if (d.evidence === undefined) fail(i, d, 'acts without naming its evidence');
     if (d.environment !== i.tags[TAG.environment]) fail(i, d, 'environment label wrong');
@@ -299,11 +288,14 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
       // With machine evidence the executor's look and re-check are the confirmation: the
       // decision must hand them the hook tags it saw.
       if (d.evidence !== 'none' && d.hookTags === undefined) fail(i, d, 'machine evidence without the hook tags seen');
-      if (d.withoutEvidence) {
-        if (idleAge === undefined || idleAge < 2 * conf) fail(i, d, 'withoutEvidence before the conservative confirmation');
+      if (d.probeOptional) {
+        // Without the probe's answer: the conservative confirmation for probe evidence, a
+        // second sighting for hooks; no job between the sightings either way.
+        const needed = d.evidence === 'hooks' ? conf : 2 * conf;
+        if (idleAge === undefined || idleAge < needed) fail(i, d, `probeOptional after ${idleAge} ms idle, before ${needed} ms`);
         for (const key of [TAG.jobStartedAt, TAG.lastJobCompletedAt]) {
           const jobAge = ageMs(i.tags[key]);
-          if (jobAge !== undefined && idleAge !== undefined && jobAge < idleAge) fail(i, d, `withoutEvidence with ${key} after idle-since`);
+          if (jobAge !== undefined && idleAge !== undefined && jobAge < idleAge) fail(i, d, `probeOptional with ${key} after idle-since`);
         }
       }
     } else {
@@ -333,7 +325,19 @@ function violations(s: Snapshot, decisions: Decision[], core: 'scale-down' | 'or
           if (d.hookTags === undefined) fail(i, d, 'machine evidence without the hook tags seen');
         }
         if (unreadable(i) && d.reason !== 'unregistered-hold-limit' && unregisteredAge < maxMs) fail(i, d, 'unreadable job times before the bound');
-        if (d.withoutEvidence && unregisteredAge < maxMs) fail(i, d, 'withoutEvidence before MAX_JOB_DURATION_MINUTES unregistered');
+        if (d.probeOptional && d.evidence === 'probe' && unregisteredAge < maxMs) fail(i, d, 'probeOptional before MAX_JOB_DURATION_MINUTES unregistered');
+        if (d.probeOptional && d.evidence === 'hooks') {
+          // Hooks without the probe's answer: the mark this rule rests on is a first sighting
+          // at least IDLE_CONFIRMATION_SECONDS old, with no job since it.
+          const mark = d.reason === 'drained' ? TAG.drainingSince : i.tags[TAG.reaperOrphanSince] !== undefined ? TAG.reaperOrphanSince : TAG.legacyOrphanSince;
+          const markAge = ageMs(i.tags[mark]);
+          const conf = cfg.idleConfirmationSeconds * 1000;
+          if (markAge === undefined || markAge < conf) fail(i, d, `probeOptional with ${mark} ${markAge} ms old, before ${conf} ms`);
+          for (const key of [TAG.jobStartedAt, TAG.lastJobCompletedAt]) {
+            const jobAge = ageMs(i.tags[key]);
+            if (jobAge !== undefined && markAge !== undefined && jobAge < markAge) fail(i, d, `probeOptional with ${key} after ${mark}`);
+          }
+        }
       }
     }
   });
@@ -358,13 +362,17 @@ describe('safety invariants over random snapshots', () => {
       for (const d of decisions) {
         reasons.set(d.reason, (reasons.get(d.reason) ?? 0) + 1);
         if (d.action !== 'keep') evidence.set(d.evidence ?? '?', (evidence.get(d.evidence ?? '?') ?? 0) + 1);
+        if (d.action !== 'keep' && d.probeToo) evidence.set(d.probeOptional ? 'hooks, probe too, optional' : 'hooks, probe too', (evidence.get(d.probeOptional ? 'hooks, probe too, optional' : 'hooks, probe too') ?? 0) + 1);
       }
       problems.push(...violations(s, decisions, core).map((p) => `seed ${seed}: ${p}`));
     }
     expect(problems).toEqual([]);
     // The generator must reach every acting rule and every evidence source often, or the invariants prove nothing.
     for (const reason of actingReasons) expect([reason, (reasons.get(reason) ?? 0) >= 20]).toEqual([reason, true]);
-    for (const source of ['hooks', 'probe', 'none']) expect([source, (evidence.get(source) ?? 0) >= 20]).toEqual([source, true]);
+    // Hooks where the probe reaches too, and those of them past a second sighting (rarer: it
+    // takes an old idle or orphan mark with no job since), must be reached as well.
+    const least: Record<string, number> = { hooks: 20, probe: 20, none: 20, 'hooks, probe too': 20, 'hooks, probe too, optional': 10 };
+    for (const [source, count] of Object.entries(least)) expect([source, (evidence.get(source) ?? 0) >= count]).toEqual([source, true]);
     expect(reasons.size).toBeGreaterThanOrEqual(core === 'scale-down' ? 17 : 17);
   });
 
@@ -389,7 +397,8 @@ describe('safety invariants over random snapshots', () => {
         owner: validOwner(seen) ?? OWNERS[0]!,
         evidence,
         ...(g.chance(0.7) ? { hookTags: hookTagsOf(seen.tags) } : {}),
-        ...(g.chance(0.3) ? { withoutEvidence: true } : {}),
+        ...(g.chance(0.3) ? { probeOptional: true } : {}),
+        ...(g.chance(0.5) ? { probeToo: true } : {}),
       };
       const r: RunnerView = { id: 1, name: 'r', status: 'online', busy: g.chance(0.4), labels: [] };
       const read: RunnerRead = g.pick([{ kind: 'found', runner: r }, { kind: 'gone' }, { kind: 'error', error: 'x' }] as const);
@@ -414,9 +423,11 @@ describe('safety invariants over random snapshots', () => {
         });
       const hookSaysJob = (since: Date | undefined) =>
         decision.hookTags ? hooksChanged || (jobTag && !aboutJob) : (jobTag && !aboutJob) || (since !== undefined && jobAfter(since));
-      const fellThrough = evidence === 'probe' && decision.withoutEvidence === true && (!probe || probe.kind === 'error');
+      // The probe is asked for probe evidence, and for hooks where it reaches too.
+      const asked = evidence === 'probe' || (evidence === 'hooks' && decision.probeToo === true);
+      const fellThrough = asked && decision.probeOptional === true && (!probe || probe.kind === 'error');
       const probeLets = (phase: 'before' | 'after') => {
-        if (evidence !== 'probe' || fellThrough) return true;
+        if (!asked || fellThrough) return true;
         if (!probe || probe.kind === 'error' || probe.busy) return false;
         if (phase === 'after' && probe.idleSince && probe.idleSince.getTime() > markedAt.getTime()) return false;
         return true;

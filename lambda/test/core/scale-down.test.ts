@@ -196,7 +196,7 @@ describe('decideScaleDown: evidence and environment on every decision past the g
     expectDecision(d!, { action: 'reclaim', reason: 'idle-confirmed', setTags: { [TAG.idleSince]: NOW_ISO } });
     expect(d!.evidence).toBe('probe');
     expect(d!.message).toContain('probe');
-    expect(d!.withoutEvidence).toBeUndefined();
+    expect(d!.probeOptional).toBeUndefined();
   });
 
   test('probe evidence: once the streak would confirm it without evidence, a missing probe answer no longer holds it', () => {
@@ -204,9 +204,43 @@ describe('decideScaleDown: evidence and environment on every decision past the g
       const i = instance({ tags });
       return decideScaleDown(probeSnapshot([i], [i.id]))[0]!;
     };
-    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 119 }) }).withoutEvidence).toBeUndefined();
-    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 120 }) }).withoutEvidence).toBe(true);
-    expect(streak({ [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) }).withoutEvidence).toBeUndefined();
+    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 119 }) }).probeOptional).toBeUndefined();
+    expect(streak({ [TAG.idleSince]: isoAgo({ seconds: 120 }) }).probeOptional).toBe(true);
+    expect(streak({ [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) }).probeOptional).toBeUndefined();
+  });
+
+  test('hooks where SSM reaches too: the probe is asked as well (the job-started hook lags a job by its set-up)', () => {
+    const hooked = instance({ tags: { ...MARKER } });
+    const [d] = decideScaleDown(probeSnapshot([hooked], [hooked.id]));
+    // Still the first sighting's reclaim of hooks evidence, now with the probe asked too, and the idle streak kept for a failing probe.
+    expectDecision(d!, { action: 'reclaim', reason: 'idle-confirmed', setTags: { [TAG.idleSince]: NOW_ISO } });
+    expect(d).toMatchObject({ evidence: 'hooks', probeToo: true });
+    expect(d!.probeOptional).toBeUndefined();
+    expect(d!.message).toContain('the probe is asked too');
+  });
+
+  test.each([
+    ['SSM cannot reach it', [] as string[], { ...HOOKS, jobEvidence: 'auto' } as Partial<Config>, undefined],
+    ['JOB_EVIDENCE=hooks', ['self'], HOOKS, undefined],
+    ['the SSM read failed', ['self'], { ...HOOKS, jobEvidence: 'auto' } as Partial<Config>, 'AccessDenied'],
+  ])('hooks without the probe when %s: no probe asked, no idle streak kept', (_name, online, mode, error) => {
+    const hooked = instance({ tags: { ...MARKER } });
+    const s = probeSnapshot([hooked], online.map((o) => (o === 'self' ? hooked.id : o)), mode);
+    const [d] = decideScaleDown(error ? { ...s, probe: { ...s.probe, error } } : s);
+    expectDecision(d!, { action: 'reclaim', reason: 'idle-confirmed' });
+    expect(d).toMatchObject({ evidence: 'hooks' });
+    expect(d!.probeToo).toBeUndefined();
+  });
+
+  test('hooks with the probe too: after a second sighting with no job between, a missing probe answer no longer holds it', () => {
+    const decide = (tags: Record<string, string>) => {
+      const i = instance({ tags: { ...MARKER, ...tags } });
+      return decideScaleDown(probeSnapshot([i], [i.id]))[0]!;
+    };
+    // IDLE_CONFIRMATION_SECONDS (60) once: hooks back GitHub's word, the streak only bounds a failing probe.
+    expect(decide({ [TAG.idleSince]: isoAgo({ seconds: 59 }) }).probeOptional).toBeUndefined();
+    expect(decide({ [TAG.idleSince]: isoAgo({ seconds: 60 }) })).toMatchObject({ probeToo: true, probeOptional: true });
+    expect(decide({ [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.jobStartedAt]: isoAgo({ minutes: 2 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) }).probeOptional).toBeUndefined();
   });
 
   test('an instance with unreadable hook times has no machine evidence, probe or not: the sightings and the bound decide', () => {

@@ -1,11 +1,12 @@
 import { DescribeInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { Ec2Adapter } from '../../src/adapters/ec2';
 import type { GitHubPort, ProbeRunPort } from '../../src/adapters/ports';
-import { TAG, type Decision, type ProbeRead } from '../../src/core';
+import { TAG, type Decision, type ProbeRead, type RunnerView } from '../../src/core';
 import { runOrphanCleanup } from '../../src/executor/orphan-cleanup';
 import { fakeEc2, type Ec2Fake } from '../helpers/ec2-fake';
 import { ORG, ORG_PATH, REPO, runnerTags, testConfig, testEnv, testGitHub } from '../helpers/fixtures';
 import { startGitHubMock, type GitHubMock } from '../helpers/github-mock';
+import { MemoryEc2, RecordedClock, fleetTags } from '../helpers/memory-ports';
 
 const ID = 'i-0000000000000cccc';
 const DECIDED_AT = new Date('2026-11-29T12:00:00Z');
@@ -274,9 +275,26 @@ describe('orphan-cleanup executor', () => {
     });
 
     test('a probe without an answer does not hold an instance unregistered past MAX_JOB_DURATION_MINUTES', async () => {
-      const report = await runOrphanCleanup([probed(ID, { withoutEvidence: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
+      const report = await runOrphanCleanup([probed(ID, { probeOptional: true })], { ...ports(), probe: probeOf({}) }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
       expect(report.outcomes[0]).toMatchObject({ result: 'terminated', reason: 'orphan-confirmed' });
       expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
+    });
+
+    test.each([
+      ['idle', answered(false, '2026-11-29T11:00:00Z'), {}, 'terminated', 'orphan-confirmed'],
+      // An ephemeral runner that took a job left GitHub's list; its job-started hook runs after "Set up job".
+      ['busy: a job still in its set-up, before its hook has tagged', answered(true), {}, 'kept', 'probe-busy'],
+      ['no answer', undefined, {}, 'kept', 'probe-error'],
+      ['no answer after a second sighting: the hooks alone', undefined, { probeOptional: true }, 'terminated', 'orphan-confirmed'],
+    ] as const)('hooks with the probe too, after the settle: %s', async (_name, answer, extra, result, reason) => {
+      const decision = { ...orphan(), evidence: 'hooks' as const, probeToo: true, ...extra };
+      const rounds: string[][] = [];
+      const report = await runOrphanCleanup([decision], { ...ports(), probe: probeOf(answer ? { [ID]: answer } : {}, rounds) }, testEnv(testConfig()), {
+        decidedAt: DECIDED_AT,
+      });
+      expect(report.outcomes[0]).toMatchObject({ result, reason, evidence: 'hooks', probed: true });
+      expect(rounds).toEqual([[ID]]);
+      expect(ec2.calls(TerminateInstancesCommand)).toHaveLength(result === 'terminated' ? 1 : 0);
     });
 
     test('one round for all probe instances, none for the others', async () => {
@@ -289,6 +307,37 @@ describe('orphan-cleanup executor', () => {
       });
       expect(rounds).toEqual([['i-p1', 'i-p2']]);
       expect(report.outcomes.every((o) => o.result === 'terminated')).toBe(true);
+      expect(report.outcomes.map((o) => o.probed)).toEqual([true, true, undefined]);
     });
+  });
+});
+
+describe('orphan-cleanup executor: the re-listing of a large fleet', () => {
+  test('each owner is re-listed once and indexed once: work grows with candidates plus runners, not their product', async () => {
+    const clock = new RecordedClock();
+    const memory = new MemoryEc2(clock);
+    const ids = Array.from({ length: 300 }, (_, k) => `i-${String(k).padStart(17, '0')}`);
+    for (const id of ids) memory.add(id, fleetTags());
+    let nameReads = 0;
+    let listings = 0;
+    // 100 of the candidates registered again during the settle, among 300 other runners.
+    const names = [...ids.slice(0, 100).map((id) => `runner-${id}`), ...Array.from({ length: 300 }, (_, k) => `other-${k}`)];
+    const github = {
+      listRunners: async () => {
+        listings += 1;
+        return names.map((name, k) => {
+          const r = { id: 1 + k, status: 'online', busy: false, labels: [] } as unknown as RunnerView;
+          Object.defineProperty(r, 'name', { enumerable: true, get: () => ((nameReads += 1), name) });
+          return r;
+        });
+      },
+    } as unknown as GitHubPort;
+    const decisions = ids.map((id) => orphan('orphan-confirmed', id));
+    const report = await runOrphanCleanup(decisions, { ec2: memory, github }, testEnv(testConfig()), { decidedAt: DECIDED_AT });
+    expect(report.outcomes.filter((o) => o.reason === 'race-registered-again')).toHaveLength(100);
+    expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(200);
+    expect(listings).toBe(1);
+    // A scan per candidate reads 300 x 400 names; an index a few per runner and per candidate.
+    expect(nameReads).toBeLessThan(10 * (ids.length + names.length));
   });
 });

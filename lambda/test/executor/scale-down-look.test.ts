@@ -2,7 +2,7 @@
  * The scale-down executor's look before each DELETE, the probe and the order of the
  * DELETE stream, on in-memory ports with a recorded clock (no wall time is measured).
  */
-import { TAG, type Decision, type EvidenceSource } from '../../src/core';
+import { TAG, decideScaleDown, ownerKey, type Decision, type EvidenceSource, type Snapshot } from '../../src/core';
 import { LOOK_WINDOW_SIZE, MAX_LOOK_AGE_MS, type ExecutorEnv } from '../../src/executor/outcome';
 import { runScaleDown } from '../../src/executor/scale-down';
 import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
@@ -104,10 +104,11 @@ describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', (
     expect(probe.rounds.map((r) => r.length)).toEqual([5, 5, 2, 12]);
   });
 
-  test('only instances whose evidence is the probe are probed', async () => {
-    const decisions = [...fleet(2, 'hooks'), ...fleet(0)];
-    await runScaleDown(decisions, ports(), env());
+  test('only decisions that ask the probe are probed: hooks decisions without probeToo are not', async () => {
+    const decisions = [...fleet(2, 'hooks'), ...fleet(1, 'none')];
+    const report = await runScaleDown(decisions, ports(), env());
     expect(probe.rounds).toEqual([]);
+    expect(report.outcomes.map((o) => o.probed)).toEqual([undefined, undefined, undefined]);
   });
 
   test.each([
@@ -138,12 +139,12 @@ describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', (
   });
 
   test('a probe that never answers does not hold a runner the rules without evidence would reclaim', async () => {
-    const [d] = fleet(1, 'probe', { withoutEvidence: true });
+    const [d] = fleet(1, 'probe', { probeOptional: true });
     const report = await runScaleDown([d!], ports(), env());
     expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
     expect(report.outcomes[0]!.message).toContain('the probe gave no answer');
     // ... but a busy answer keeps it.
-    const [busy] = fleet(1, 'probe', { withoutEvidence: true });
+    const [busy] = fleet(1, 'probe', { probeOptional: true });
     probe.answers.set(busy!.instanceId, answered(true));
     expect((await runScaleDown([busy!], ports(), env())).outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-before-delete' });
   });
@@ -163,6 +164,80 @@ describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', (
     expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
     expect(github.count('delete')).toBe(0);
     expect(probe.rounds).toHaveLength(2);
+  });
+});
+
+describe('scale-down: hooks instances the probe reaches too (the job-started hook lags a job by its set-up)', () => {
+  const answered = (busy: boolean) => ({ kind: 'answered' as const, busy, at: clock.now(), detail: busy ? 'Runner.Worker 77' : 'no Runner.Worker', idleSince: new Date('2026-11-29T11:00:00Z') });
+
+  /** n registered idle instances with the hooks marker, decided by the core itself; `online` of them reachable by SSM. */
+  function decided(n: number, online = n): Decision[] {
+    const ids = Array.from({ length: n }, (_, k) => `i-${String(k).padStart(17, '0')}`);
+    for (const [k, id] of ids.entries()) {
+      ec2.add(id, fleetTags({ [TAG.jobHooks]: '1' }));
+      github.add(idleRunner(1000 + k, id));
+    }
+    const snapshot: Snapshot = {
+      now: clock.now(),
+      instances: [...ec2.instances.values()],
+      runnersByOwner: new Map([[ownerKey(ORG), { ok: true, owner: ORG, runners: [...github.runners.values()] }]]),
+      probe: { enabled: true, online: new Set(ids.slice(0, online)) },
+      config: testConfig({ settleSeconds: 15, jobEvidence: 'auto' }),
+    };
+    return decideScaleDown(snapshot);
+  }
+
+  test('a job assigned just before the DELETE, still in its set-up after the settle: tag-less, but the probe sees its Worker', async () => {
+    const [d] = decided(1);
+    expect(d).toMatchObject({ action: 'reclaim', evidence: 'hooks', probeToo: true });
+    probe.answers.set(d!.instanceId, answered(false));
+    // GitHub hands the runner a job and still accepts the DELETE (204; the job goes on). The
+    // Worker starts within a second; the job-started hook only after "Set up job", later
+    // than the settle ends: no ghr:job when the settle is over.
+    github.deleteHook = () => {
+      probe.answers.set(d!.instanceId, answered(true));
+      return undefined;
+    };
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-after-delete', deregistered: true, evidence: 'hooks', probed: true });
+    expect(ec2.tagsOf(d!.instanceId)[TAG.job]).toBeUndefined();
+    expect(ec2.calls('terminate')).toHaveLength(0);
+  });
+
+  test('a job assigned since the listing, still in its set-up at the look: the probe keeps it registered, no DELETE', async () => {
+    const [d] = decided(1);
+    probe.answers.set(d!.instanceId, answered(true));
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-before-delete', probed: true });
+    expect(github.count('delete')).toBe(0);
+  });
+
+  test('a probe that gives no answer keeps it, until a second sighting lets the hooks alone decide', async () => {
+    const [d] = decided(1);
+    expect((await runScaleDown([d!], ports(), env())).outcomes[0]).toMatchObject({ result: 'kept', reason: 'probe-error', probed: true });
+    expect(github.count('delete')).toBe(0);
+    // The next run: the idle streak the first decision started is a second sighting now.
+    clock.advance(5 * 60_000);
+    const [again] = decideScaleDown({
+      now: clock.now(),
+      instances: [...ec2.instances.values()],
+      runnersByOwner: new Map([[ownerKey(ORG), { ok: true, owner: ORG, runners: [...github.runners.values()] }]]),
+      probe: { enabled: true, online: new Set([d!.instanceId]) },
+      config: testConfig({ settleSeconds: 15, jobEvidence: 'auto' }),
+    });
+    expect(again).toMatchObject({ probeToo: true, probeOptional: true });
+    const report = await runScaleDown([again!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'terminated', probed: true });
+    expect(report.outcomes[0]!.message).toContain('the hooks, seen over a second sighting');
+  });
+
+  test('asked in one round per look window and one after the settle; hooks instances SSM cannot reach are not asked', async () => {
+    const decisions = decided(12, 7);
+    for (const d of decisions) probe.answers.set(d.instanceId, answered(false));
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(report.outcomes.every((o) => o.result === 'terminated')).toBe(true);
+    expect(probe.rounds.map((r) => r.length)).toEqual([5, 2, 7]);
+    expect(report.outcomes.map((o) => o.probed ?? false)).toEqual([...Array(7).fill(true), ...Array(5).fill(false)]);
   });
 });
 

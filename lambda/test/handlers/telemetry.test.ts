@@ -162,7 +162,8 @@ describe('reportRun: evidence, environments and holds', () => {
     const warning = docs.find((d) => String(d.message).includes('no machine evidence'));
     expect(warning?.message).toBe(
       '1 of 3 instances have no machine evidence (no job-hooks marker, not probe-able): the reaper cannot see a job GitHub ' +
-        'has not flagged on them, so it waits longer: scale-down confirms them idle over 120 s instead of 60 s, and an ' +
+        'has not flagged on them, so it waits longer: scale-down confirms them idle over two sightings 120 s apart instead of ' +
+        'reclaiming at the first, and an ' +
         'unregistered one is held up to 360 minutes before it is terminated',
     );
     expect(warning).toMatchObject({ level: 'WARN', instancesWithoutEvidence: 1, byEnvironment: { arm: 1, ci: 0 } });

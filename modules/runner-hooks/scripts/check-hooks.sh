@@ -84,7 +84,7 @@ runner_dir_physical=$(cd -P "$runner_dir" 2>/dev/null && pwd) || runner_dir_phys
 listener_running() {
   grep -lzF -- /bin/Runner.Listener /proc/[0-9]*/cmdline 2>/dev/null | {
     while IFS= read -r cmdline; do
-      args=$(tr '\000' ' ' <"$cmdline" 2>/dev/null) || continue
+      args=$(tr '\000' ' ' 2>/dev/null <"$cmdline") || continue
       case "$args" in
       *"$runner_dir/bin/Runner.Listener run"* | *"$runner_dir_physical/bin/Runner.Listener run"*) exit 0 ;;
       esac

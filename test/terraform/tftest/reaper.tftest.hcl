@@ -405,12 +405,15 @@ run "iam_is_least_privilege" {
     condition = [for s in jsondecode(module.orphan_cleanup.policy_json).Statement : [s.Action, s.Condition] if s.Sid == "TagFleetInstancesWithReaperKeys"][0] == [
       ["ec2:CreateTags"],
       {
-        StringEquals                = { "aws:ResourceTag/ghr:environment" = "gh-ci", "aws:ResourceTag/ghr:Application" = "github-action-runner" }
-        "ForAllValues:StringEquals" = { "aws:TagKeys" = ["ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since"] }
-        Null                        = { "aws:TagKeys" = "false" }
+        StringEquals = { "aws:ResourceTag/ghr:environment" = "gh-ci", "aws:ResourceTag/ghr:Application" = "github-action-runner" }
+        "ForAllValues:StringEquals" = { "aws:TagKeys" = [
+          "ghr:idle-since", "ghr:draining-since", "ghr:reaper-orphan-since",
+          "ghr:reaper-delete-failures", "ghr:reaper-delete-failed-at", "ghr:reaper-termination-refused-at",
+        ] }
+        Null = { "aws:TagKeys" = "false" }
       },
     ]
-    error_message = "CreateTags must require both fleet tags and only the reaper's own keys: never ghr:orphan, which the github-aws-runners scale-down acts on."
+    error_message = "CreateTags must require both fleet tags and exactly the keys the functions write: never ghr:orphan, which the github-aws-runners scale-down acts on."
   }
   assert {
     condition = [for s in jsondecode(module.orphan_cleanup.policy_json).Statement : [s.Action, s.Condition] if s.Sid == "UntagFleetInstancesReaperAndLegacyKeys"][0] == [
@@ -421,7 +424,7 @@ run "iam_is_least_privilege" {
         Null                        = { "aws:TagKeys" = "false" }
       },
     ]
-    error_message = "DeleteTags must require both fleet tags and only the reaper's keys plus the 0.1.0 marks."
+    error_message = "DeleteTags must require both fleet tags and exactly the keys the functions remove: the marks that end and the 0.1.0 pair (never the back-off marks)."
   }
   assert {
     condition = [for s in jsondecode(module.scale_down.policy_json).Statement : [s.Action, s.Resource, try(s.Condition, null)] if s.Sid == "SendProbeToFleetInstances"][0] == [
