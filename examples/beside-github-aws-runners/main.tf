@@ -1,86 +1,121 @@
-# runner-reaper next to a fleet made by the github-aws-runners module
-# (github-aws-runners/terraform-aws-github-runner): same SSM parameters, same tags, and
-# that module's job hooks slot. See README.md for the lines to change in your runners
-# module call, including switching its own scale-down off.
-
-terraform {
-  required_version = ">= 1.9.0"
-
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.50.0, < 6.0.0"
-    }
-  }
-}
-
-provider "aws" {
-  region = var.aws_region
-}
-
-variable "aws_region" {
-  description = "Region of the runner fleet."
-  type        = string
-  default     = "eu-west-1"
-}
-
-variable "runners_prefix" {
-  description = "The `prefix` given to the github-aws-runners module: its instances carry it as `ghr:environment`, and it names the SSM parameters."
-  type        = string
-  default     = "gh-ci"
-}
-
-variable "runners_ssm_root" {
-  description = "`ssm_paths.root` of the github-aws-runners module (its default is `github-action-runners`)."
-  type        = string
-  default     = "github-action-runners"
-}
-
-variable "runner_instance_role_name" {
-  description = "Name of the IAM role of the runner instances (the github-aws-runners module's `runners.role_runner` output). The job hooks need the policy attached below."
-  type        = string
-  default     = "gh-ci-runner-role"
-}
+# runner-reaper beside a fleet built by the github-aws-runners module
+# (github-aws-runners/terraform-aws-github-runner, checked against v7.11.0), root module.
+#
+# Put this next to your `module "github_runner"` call (as a module, or copy the files) and
+# feed its `github_runner_inputs` output back into that call; README.md shows both calls.
+# Every name comes from that module's outputs: the App parameters from `ssm_parameters`,
+# the runner role from `runners.role_runner`. The switch-over between the two scale-downs
+# follows `stage` (modules/switch-over).
 
 locals {
-  app_parameters = "/${var.runners_ssm_root}/${var.runners_prefix}/app"
+  # ghr:environment of its instances is its prefix (v7.11.0 main.tf, local.tags).
+  environment   = var.github_runner_prefix
+  reaper_prefix = coalesce(var.prefix, "${local.environment}-reaper")
+
+  # The hooks and their boot check: Linux user data only (see var.runner_os).
+  install_hooks = var.runner_os == "linux"
+
+  runner_role_names = concat([for role in var.github_runner.runners.role_runner : role.name], var.extra_runner_role_names)
+
+  # What that module's scale-down was configured with (modules/runners/scale-down.tf).
+  upstream_scale_down = var.github_runner.runners.lambda_down.environment[0].variables
+}
+
+module "switch_over" {
+  source = "./modules/switch-over"
+
+  stage                           = var.stage
+  environments                    = [local.environment]
+  reaper_scale_down_function_name = "${local.reaper_prefix}-scale-down"
+  reaper_schedules                = { scale_down = var.scale_down_schedule_expression, orphan_cleanup = var.orphan_cleanup_schedule_expression }
+  github_runner_schedules         = { fleet = var.github_runner_scale_down_schedule_expression }
 }
 
 module "runner_reaper" {
   source = "../../"
 
-  environment = var.runners_prefix
+  environment = local.environment
+  prefix      = local.reaper_prefix
   github_app = {
-    id_parameter         = "${local.app_parameters}/github_app_id"
-    key_base64_parameter = "${local.app_parameters}/github_app_key_base64"
+    id_parameter         = var.github_runner.ssm_parameters.id.name
+    key_base64_parameter = var.github_runner.ssm_parameters.key_base64.name
   }
+  ssm_kms_key_arn = var.ssm_kms_key_arn
+  kms_key_arn     = var.kms_key_arn
 
-  # The runners run this module's job hooks (README.md): the reaper can see jobs on the
-  # instance itself, and may act as soon as a drained runner is provably idle.
-  job_evidence = "hooks"
+  ghes_url                   = var.ghes_url
+  github_ca_bundle_parameter = var.github_ca_bundle_parameter
 
-  # Same cadence as the module it replaces.
-  scale_down_schedule_expression = "cron(*/5 * * * ? *)"
+  # The hooks where they run, the SSM probe where they do not, conservative elsewhere.
+  job_evidence          = "auto"
+  enable_probe          = var.enable_probe
+  existing_runner_hooks = var.existing_runner_hooks
+
+  # Same settings, same meaning as that module's scale-down.
+  idle_config                     = var.idle_config
+  idle_pool_scope                 = "environment"
+  minimum_running_time_in_minutes = var.minimum_running_time_in_minutes
+  runner_boot_time_in_minutes     = var.runner_boot_time_in_minutes
+
+  scale_down_schedule_expression     = module.switch_over.reaper.scale_down_schedule_expression
+  orphan_cleanup_schedule_expression = module.switch_over.reaper.orphan_cleanup_schedule_expression
+  dry_run                            = module.switch_over.reaper.dry_run
+
+  tags = merge(var.tags, module.switch_over.reaper.tags)
 }
 
-# Lets each runner instance tag itself with the ghr:job* keys, and nothing else.
-resource "aws_iam_role_policy" "runner_job_hooks" {
-  name   = "runner-reaper-job-hooks"
-  role   = var.runner_instance_role_name
+# The hooks' policy on the runner role: by name, from that module's runners.role_runner ...
+resource "aws_iam_role_policy" "runner_reaper_hooks" {
+  for_each = var.instance_policy_attachment == "role-policy" ? toset(local.runner_role_names) : toset([])
+
+  name   = "${local.reaper_prefix}-runner-hooks"
+  role   = each.value
   policy = module.runner_reaper.runner_hooks.instance_policy_json
 }
 
-output "runner_user_data" {
-  description = "Pass to the runners module as `userdata_post_install`: installs the job hooks."
-  value       = module.runner_reaper.runner_hooks.user_data
+# ... or as a managed policy for that module's runner_iam_role_managed_policy_arns.
+resource "aws_iam_policy" "runner_reaper_hooks" {
+  count = var.instance_policy_attachment == "managed-policy" ? 1 : 0
+
+  name        = "${local.reaper_prefix}-runner-hooks"
+  description = "runner-reaper job hooks: a runner instance may tag only itself, only with the ghr:job* keys."
+  policy      = module.runner_reaper.runner_hooks.instance_policy_json
+  tags        = var.tags
 }
 
-output "job_started_script" {
-  description = "The job-started hook, for modules that take the script itself."
-  value       = module.runner_reaper.runner_hooks.job_started_script
+check "the_runner_role_gets_the_hooks_policy" {
+  assert {
+    condition     = length(local.runner_role_names) > 0
+    error_message = "runners.role_runner is empty (iam_overrides.override_runner_role is set): name your own runner role in extra_runner_role_names, or the hooks cannot tag the instances."
+  }
 }
 
-output "job_completed_script" {
-  description = "The job-completed hook, for modules that take the script itself."
-  value       = module.runner_reaper.runner_hooks.job_completed_script
+check "same_environment_as_its_scale_down" {
+  assert {
+    condition     = lookup(local.upstream_scale_down, "ENVIRONMENT", local.environment) == local.environment
+    error_message = "github_runner_prefix (${local.environment}) is not the ENVIRONMENT of that module's scale-down (${lookup(local.upstream_scale_down, "ENVIRONMENT", "?")}): the reaper would own no instance."
+  }
+}
+
+check "same_idle_config_as_its_scale_down" {
+  assert {
+    condition     = jsonencode(var.idle_config) == lookup(local.upstream_scale_down, "SCALE_DOWN_CONFIG", jsonencode(var.idle_config))
+    error_message = "idle_config differs from the idle_config of that module's scale-down (${lookup(local.upstream_scale_down, "SCALE_DOWN_CONFIG", "")}): copy it as it is, or the warm pool changes at the switch-over."
+  }
+}
+
+check "same_ghes_url_as_its_scale_down" {
+  assert {
+    condition     = coalesce(var.ghes_url, "-") == coalesce(lookup(local.upstream_scale_down, "GHES_URL", ""), "-")
+    error_message = "ghes_url differs from that module's (GHES_URL of its scale-down): give both the same value."
+  }
+}
+
+check "same_minimum_running_time_as_its_scale_down" {
+  assert {
+    condition = (var.minimum_running_time_in_minutes == null
+      ? contains(["5", "15", "20"], lookup(local.upstream_scale_down, "MINIMUM_RUNNING_TIME_IN_MINUTES", "5"))
+    : tostring(var.minimum_running_time_in_minutes) == lookup(local.upstream_scale_down, "MINIMUM_RUNNING_TIME_IN_MINUTES", tostring(var.minimum_running_time_in_minutes)))
+    error_message = "minimum_running_time_in_minutes differs from that module's scale-down (MINIMUM_RUNNING_TIME_IN_MINUTES = ${lookup(local.upstream_scale_down, "MINIMUM_RUNNING_TIME_IN_MINUTES", "?")}): copy its value."
+  }
 }

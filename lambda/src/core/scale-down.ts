@@ -251,9 +251,12 @@ function decideIdle(candidate: IdleCandidate, snapshot: Snapshot): Decision {
   // The idle streak is kept wherever the probe is asked, so that a probe that keeps failing
   // to answer does not hold the runner for ever: once the streak is long enough, a missing
   // answer no longer keeps it (a busy answer always does).
-  const streakOf = (ms: number) => idleSince !== undefined && !jobActivityAfter(tags, idleSince, now) && isOldEnough(idleSince, now, ms);
+  // A job since the streak began breaks it: the streak starts again now (else it could
+  // never grow long enough, and a probe that never answers would hold the runner for ever).
+  const streakBroken = idleSince !== undefined && jobActivityAfter(tags, idleSince, now);
+  const streakOf = (ms: number) => idleSince !== undefined && !streakBroken && isOldEnough(idleSince, now, ms);
   const probeAsked = (streak: boolean): Partial<Decision> => ({
-    ...(idleSince ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
+    ...(idleSince && !streakBroken ? {} : { setTags: { [TAG.idleSince]: nowIso } }),
     ...(streak ? { probeOptional: true } : {}),
   });
   if (evidence === 'hooks') {

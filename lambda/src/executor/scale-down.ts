@@ -235,11 +235,10 @@ class ScaleDownRun {
     const probing = window.filter((c) => asksProbe(c.decision));
     for (const c of probing) c.probed = true;
     const probeIds = probing.map((c) => c.decision.instanceId);
-    const [reads, fresh, probes] = await Promise.all([
-      Promise.all(window.map((c) => readRunner(this.ports, c))),
-      freshRead(this.ports, ids),
-      probeRound(this.ports.probe, probeIds),
-    ]);
+    const [reads, probes] = await Promise.all([Promise.all(window.map((c) => readRunner(this.ports, c))), probeRound(this.ports.probe, probeIds)]);
+    // The tags are read once GitHub and the probe have answered: the time they take (a slow
+    // answer, a rate-limit wait) is more time for a job's hook to show, never less.
+    const fresh = await freshRead(this.ports, ids);
     return { at, reads, fresh, probes };
   }
 
@@ -335,19 +334,20 @@ class ScaleDownRun {
     const { env, ports } = this;
     await env.sleep(this.settleMs);
 
-    // Step e: the tags and the probe for all; GitHub only where it accepted a DELETE (a
-    // runner GitHub had already forgotten cannot come back busy).
+    // Step e: GitHub where it accepted a DELETE (a runner GitHub had already forgotten
+    // cannot come back busy) and the probe, then the tags of all.
     const ids = candidates.map((c) => c.decision.instanceId);
     const probing = candidates.filter((c) => asksProbe(c.decision));
     for (const c of probing) c.probed = true;
     const probeIds = probing.map((c) => c.decision.instanceId);
     const waitMs = recheckWaitMs(env);
     const noAnswer = (): RunnerRead => ({ kind: 'error', error: `no answer within ${waitMs / 1000} s (a rate-limit wait?)` });
-    const [reads, fresh, probes] = await Promise.all([
+    const [reads, probes] = await Promise.all([
       Promise.all(candidates.map((c) => (c.accepted ? withDeadline(readRunner(ports, c), waitMs, noAnswer) : Promise.resolve(undefined)))),
-      freshRead(ports, ids),
       probeRound(ports.probe, probeIds),
     ]);
+    // Last, the tags: what GitHub and the probe took is more time for the hook, never less.
+    const fresh = await freshRead(ports, ids);
     const toTerminate = candidates.filter((c, i) => {
       const id = c.decision.instanceId;
       const verdict = judgeAfterSettle({

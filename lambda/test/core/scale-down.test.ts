@@ -209,6 +209,17 @@ describe('decideScaleDown: evidence and environment on every decision past the g
     expect(streak({ [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 1 }) }).probeOptional).toBeUndefined();
   });
 
+  test('probe evidence: a job since the streak began starts the streak again, so a probe that never answers cannot hold the runner for ever', () => {
+    const tags = { [TAG.idleSince]: isoAgo({ minutes: 10 }), [TAG.jobStartedAt]: isoAgo({ minutes: 3 }), [TAG.lastJobCompletedAt]: isoAgo({ minutes: 2 }) };
+    const i = instance({ tags });
+    const d = decideScaleDown(probeSnapshot([i], [i.id]))[0]!;
+    expectDecision(d, { action: 'reclaim', reason: 'idle-confirmed', setTags: { [TAG.idleSince]: NOW_ISO } });
+    expect(d.probeOptional).toBeUndefined();
+    // Hooks with the probe too: the same restart.
+    const h = instance({ tags: { ...MARKER, ...tags } });
+    expect(decideScaleDown(probeSnapshot([h], [h.id]))[0]!.setTags).toEqual({ [TAG.idleSince]: NOW_ISO });
+  });
+
   test('hooks where SSM reaches too: the probe is asked as well (the job-started hook lags a job by its set-up)', () => {
     const hooked = instance({ tags: { ...MARKER } });
     const [d] = decideScaleDown(probeSnapshot([hooked], [hooked.id]));

@@ -93,6 +93,39 @@ describe('scale-down: a fresh look right before each DELETE (issue 8, point 3)',
   });
 });
 
+describe('scale-down: the tags are read after GitHub has answered', () => {
+  /** The runner's GET answers a little later, and the job's hook tags the instance meanwhile. */
+  function hookWritesWhileGetInFlight(id: string, from: 'look' | 'recheck'): void {
+    const get = github.getRunner.bind(github);
+    let gets = 0;
+    github.getRunner = async (owner, runnerId) => {
+      gets += 1;
+      if ((from === 'look' && gets === 1) || (from === 'recheck' && gets === 2)) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await ec2.setTags([id], { [TAG.job]: '77/build', [TAG.jobStartedAt]: clock.now().toISOString() });
+      }
+      return get(owner, runnerId);
+    };
+  }
+
+  test('before the DELETE: a hook that writes while the GET is in flight keeps the runner registered', async () => {
+    const [d] = fleet(1, 'hooks', { hookTags: {} });
+    hookWritesWhileGetInFlight(d!.instanceId, 'look');
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes.map((o) => [o.result, o.reason])).toEqual([['kept', 'race-job-evidence-before-delete']]);
+    expect(github.count('delete')).toBe(0);
+  });
+
+  test('after the settle: a hook that writes while the re-check GET is in flight keeps the instance', async () => {
+    const [d] = fleet(1, 'hooks', { hookTags: {} });
+    hookWritesWhileGetInFlight(d!.instanceId, 'recheck');
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes.map((o) => [o.result, o.reason])).toEqual([['kept', 'race-job-evidence-after-delete']]);
+    expect(github.count('delete')).toBe(1);
+    expect(ec2.log.filter((r) => r.call === 'terminate')).toEqual([]);
+  });
+});
+
 describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', () => {
   const answered = (busy: boolean, idleSince?: Date) => ({ kind: 'answered' as const, busy, at: clock.now(), detail: busy ? 'Runner.Worker 77' : 'no Runner.Worker', ...(idleSince ? { idleSince } : {}) });
 

@@ -13,6 +13,7 @@
  * runner is registered and busy, that carries live job evidence or the bypass tag, that is
  * not ours, or in a dry run.
  */
+import { ServiceWorld } from './service-world';
 import { EC2ServiceException, type DescribeInstancesCommandInput, type Filter, type Instance, type Tag } from '@aws-sdk/client-ec2';
 import { TAG } from '../../src/core/tags';
 import { EC2_READ_FAULTS, type Ec2ReadFault, type FaultPlan } from './faults';
@@ -88,28 +89,19 @@ interface PagedCall {
   describeIndex: number;
 }
 
-export class Ec2World {
-  ctx: RunContext | undefined;
+export class Ec2World extends ServiceWorld {
   private calls = new Map<string, PagedCall>();
   private callNo = 0;
-  private counters = new Map<string, number>();
 
   constructor(
     private readonly world: World,
     private readonly plan: FaultPlan,
     private readonly seed: number,
     private readonly caseStart: number,
-  ) {}
-
-  startRun(ctx: RunContext): void {
-    this.ctx = ctx;
+  ) {
+    super();
   }
 
-  private count(key: string): number {
-    const n = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, n);
-    return n;
-  }
 
   describeInstances(input: DescribeInstancesCommandInput): unknown {
     const ctx = this.ctx!;

@@ -10,6 +10,7 @@
  * Every answer is recorded in the run's RunContext with what a correct adapter must make
  * of it, and a DELETE is checked on arrival against everything the run was shown.
  */
+import { ServiceWorld } from './service-world';
 import type { RecordedRequest, Reply } from '../helpers/github-mock';
 import { TAG } from '../../src/core/tags';
 import { DELETE_FAULTS, GET_FAULTS, LISTING_FAULTS, type DeleteFault, type FaultPlan, type GetFault, type ListingFault } from './faults';
@@ -84,22 +85,18 @@ function retryable(reply: Reply, timeoutMs: number): boolean {
   return reply.status === 429 ? headers['retry-after'] === '1' : reply.status === 403 && headers['x-ratelimit-reset'] !== undefined && Number(headers['x-ratelimit-reset']) - Date.now() / 1000 < 60;
 }
 
-export class GitHubWorld {
-  ctx: RunContext | undefined;
+export class GitHubWorld extends ServiceWorld {
   private listingStates = new Map<string, ListingState>();
-  private tries = new Map<string, number>();
 
   constructor(
     private readonly world: World,
     private readonly plan: FaultPlan,
     private readonly seed: number,
     private readonly options: GitHubWorldOptions,
-  ) {}
-
-  /** A fresh run: its context receives what is served from now on. */
-  startRun(ctx: RunContext): void {
-    this.ctx = ctx;
+  ) {
+    super();
   }
+
 
   runnerJson(runner: Runner): Record<string, unknown> {
     return {
@@ -127,12 +124,6 @@ export class GitHubWorld {
     if (request.method === 'GET') return this.getRunner(ctx, path, id);
     if (request.method === 'DELETE') return this.deleteRunner(ctx, path, id);
     return undefined;
-  }
-
-  private count(key: string): number {
-    const n = (this.tries.get(key) ?? 0) + 1;
-    this.tries.set(key, n);
-    return n;
   }
 
   // --- listings -------------------------------------------------------------------------

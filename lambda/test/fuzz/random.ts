@@ -7,6 +7,7 @@
  *   drawn from a hash of the case and the request's identity, never from a shared
  *   sequence, so a replay serves the very same answers whatever order they are asked in.
  */
+import { Gen as BaseGen, prng } from '../helpers/random';
 
 /** A 32-bit hash of a string (FNV-1a with a final avalanche). */
 export function hashString(text: string): number {
@@ -23,36 +24,12 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
-/** mulberry32: small, fast, good enough to pick faults. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng };
 
-export class Gen {
-  constructor(readonly next: () => number) {}
-
+/** The property tests' generator, with what the fuzz needs besides. */
+export class Gen extends BaseGen {
   static of(seed: number): Gen {
     return new Gen(prng(seed));
-  }
-
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-
-  pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new Error('pick from nothing');
-    return items[this.int(0, items.length - 1)]!;
   }
 
   /** One of the keys, with the given weights. */
@@ -65,15 +42,6 @@ export class Gen {
       if (roll < 0) return key;
     }
     return entries[entries.length - 1]![0];
-  }
-
-  shuffle<T>(items: readonly T[]): T[] {
-    const copy = [...items];
-    for (let i = copy.length - 1; i > 0; i--) {
-      const j = this.int(0, i);
-      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-    }
-    return copy;
   }
 
   hex(length: number): string {

@@ -8,6 +8,7 @@
  * what DescribeInstanceInformation said. The probe never lies about a Worker: it is the
  * machine's own word, and nothing could detect a machine that lies.
  */
+import { ServiceWorld } from './service-world';
 import { SSMServiceException, type CommandInvocation, type InstanceInformation } from '@aws-sdk/client-ssm';
 import type { FaultPlan, SsmFault } from './faults';
 import { FuzzPageLoop, PAGE_LOOP_LIMIT } from './ec2-world';
@@ -41,29 +42,20 @@ interface Command {
   polls: number;
 }
 
-export class SsmWorld {
-  ctx: RunContext | undefined;
+export class SsmWorld extends ServiceWorld {
   /** The probe's own clock: its polling waits advance it, never the world's. */
   readonly clock = { t: 0 };
   private commands = new Map<string, Command>();
   private commandNo = 0;
-  private counters = new Map<string, number>();
 
   constructor(
     private readonly world: World,
     private readonly plan: FaultPlan,
     private readonly seed: number,
-  ) {}
-
-  startRun(ctx: RunContext): void {
-    this.ctx = ctx;
+  ) {
+    super();
   }
 
-  private count(key: string): number {
-    const n = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, n);
-    return n;
-  }
 
   describeInstanceInformation(input: { Filters?: { Key?: string; Values?: string[] }[]; NextToken?: string }): unknown {
     const ctx = this.ctx!;

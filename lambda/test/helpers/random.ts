@@ -21,6 +21,7 @@ export class Gen {
     return this.next() < p;
   }
   pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('pick from nothing');
     return items[this.int(0, items.length - 1)]!;
   }
   /** `items` in a random order (Fisher-Yates). */
