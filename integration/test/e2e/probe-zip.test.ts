@@ -82,7 +82,8 @@ describe('the probe through the built zips', () => {
   it('reclaims idle probe-only machines in one run, asking them all in one SendCommand right before the DELETEs and again after the settle', async () => {
     const w = world();
     const idle = await launch(w, { ...probeOnly, count: 3 });
-    // SSM-managed too, but its boot marker makes the hooks its evidence: never probed.
+    // SSM-managed too: its boot marker makes the hooks its evidence, and the probe is asked
+    // as well (the job-started hook lags a job by its set-up).
     const [hooked] = await launch(w, { hooks: 'proven', ssm: true });
     w.ssmTwin.log.length = 0;
 
@@ -91,10 +92,11 @@ describe('the probe through the built zips', () => {
     for (const id of idle) expect(outcome(run, id)).toEqual({ result: 'terminated', reason: 'idle-confirmed', evidence: 'probe' });
     expect(outcome(run, hooked!)).toEqual({ result: 'terminated', reason: 'idle-confirmed', evidence: 'hooks' });
     for (const id of [...idle, hooked!]) expect(await stateOf(w, id)).toMatch(GONE);
-    expect(run.summary).toMatchObject({ probesSent: 6, probeFailures: 0, evidence: { hooks: 1, probe: 3, none: 0 } });
+    expect(run.summary).toMatchObject({ probesSent: 8, probeFailures: 0, evidence: { hooks: 1, probe: 3, none: 0 } });
 
     const sends = sendCommands(w);
-    expect(sends.map(targets)).toEqual([[...idle].sort(), [...idle].sort()]);
+    const asked = [...idle, hooked!].sort();
+    expect(sends.map(targets)).toEqual([asked, asked]);
     for (const send of sends) {
       expect(send.request).toMatchObject({ DocumentName: probeDocumentName(w.environment), MaxConcurrency: '100%', MaxErrors: '100%' });
     }
