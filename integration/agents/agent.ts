@@ -43,7 +43,16 @@ export interface AgentOptions {
   ssm?: boolean;
   /** The machine made real (its model is the agent's); without it, the model alone. */
   localMachine?: LocalMachine;
-  /** World ms from job start to the started hook's tag write, and of the completed hook (default 1 s). */
+  /**
+   * World ms of the job's "Set up job" step between the Worker's start and the job-started
+   * hook (default 2 s): the Worker prepares the job and downloads its actions first, and only
+   * then runs the hook (actions/runner v2.336.0, src/Runner.Worker/JobExtension.cs,
+   * InitializeJob: PrepareActionsAsync, then the hook as the first pre-job step). So the
+   * `ghr:job` tag lags the Runner.Worker process (what the probe sees) by this plus
+   * `hookDelayMs`; jobs with many actions to download take far longer than the default.
+   */
+  setUpMs?: number;
+  /** World ms a hook script takes to write its tags (IMDS + CreateTags; default 1 s), for the started and the completed hook. */
   hookDelayMs?: number;
   /** What the instance does when the runner process exits: stay up (default) or terminate itself. */
   onExit?: 'idle' | 'terminate';
@@ -74,7 +83,7 @@ export class RunnerAgent {
     this.instanceId = opts.instanceId;
     const { hooks, ssm, localMachine, ...rest } = opts;
     const install = hookInstall(hooks);
-    this.opts = { pollIntervalMs: 1000, hookDelayMs: 1000, onExit: 'idle', ...rest, hooks: install };
+    this.opts = { pollIntervalMs: 1000, setUpMs: 2000, hookDelayMs: 1000, onExit: 'idle', ...rest, hooks: install };
     if (localMachine) {
       if (localMachine.model.spec.hooks !== install || localMachine.model.spec.ssm !== !!ssm) {
         throw new Error(`${opts.instanceId}: the local machine's spec does not match the agent's hooks/ssm`);
@@ -166,6 +175,10 @@ export class RunnerAgent {
     await this.workerStarted();
     if (this.isDead()) return;
 
+    // "Set up job" runs in the Worker before any hook: the Worker process is there (the
+    // probe sees it), the hook's tag comes only after the set-up and the hook's own calls.
+    await clock.sleep(this.opts.setUpMs);
+    if (this.isDead()) return;
     if (this.hooksRun) {
       await clock.sleep(this.opts.hookDelayMs);
       if (this.isDead()) return;

@@ -39,12 +39,15 @@ export interface LaunchSpec {
   ephemeral?: boolean;
   /** Register with generate-jitconfig and tag `ghr:github_runner_id` (implies ephemeral). */
   jit?: boolean;
-  /** False: launch the instance but never register a runner (a failed boot). */
+  /** False: launch the instance but never register a runner (a failed boot; with `ssm`, its machine still answers the probe). */
   register?: boolean;
   /** How the job hooks are installed (default `proven`; `true` = proven, `false` = none). */
   hooks?: boolean | HookInstall;
   /** The instances are SSM-managed: the probe can reach them (needs the fleet's `machinesDir`). */
   ssm?: boolean;
+  /** The job's "Set up job" before the job-started hook (RunnerAgent's `setUpMs`). */
+  setUpMs?: number;
+  /** The hook scripts' own time to tag (RunnerAgent's `hookDelayMs`). */
   hookDelayMs?: number;
   pollIntervalMs?: number;
   onExit?: 'idle' | 'terminate';
@@ -114,7 +117,14 @@ export class RunnerFleet {
     for (const instanceId of ids) {
       this.instances.push(instanceId);
       ledger?.instanceLaunched(instanceId, clock.now());
+      let localMachine: LocalMachine | undefined;
+      if (this.opts.machinesDir) {
+        localMachine = new LocalMachine({ instanceId, spec: { hooks, ssm: !!spec.ssm }, baseDir: this.opts.machinesDir });
+        this.machines.set(instanceId, localMachine);
+        await clock.track(localMachine.boot());
+      }
       if (spec.register === false) {
+        // A failed runner install: the machine (and its SSM agent) runs, the runner never started.
         launched.push({ instanceId });
         continue;
       }
@@ -130,12 +140,6 @@ export class RunnerFleet {
       } else {
         registration = { kind: 'token', token: regToken!, name, labels: spec.labels ?? [], ephemeral: !!spec.ephemeral };
       }
-      let localMachine: LocalMachine | undefined;
-      if (this.opts.machinesDir) {
-        localMachine = new LocalMachine({ instanceId, spec: { hooks, ssm: !!spec.ssm }, baseDir: this.opts.machinesDir });
-        this.machines.set(instanceId, localMachine);
-        await clock.track(localMachine.boot());
-      }
       const agent = new RunnerAgent({
         instanceId,
         dispatcher,
@@ -146,6 +150,7 @@ export class RunnerFleet {
         hooks,
         ssm: !!spec.ssm,
         ...(localMachine ? { localMachine } : {}),
+        ...(spec.setUpMs !== undefined ? { setUpMs: spec.setUpMs } : {}),
         ...(spec.hookDelayMs !== undefined ? { hookDelayMs: spec.hookDelayMs } : {}),
         ...(spec.pollIntervalMs !== undefined ? { pollIntervalMs: spec.pollIntervalMs } : {}),
         ...(spec.onExit ? { onExit: spec.onExit } : {}),
@@ -200,7 +205,11 @@ export class RunnerFleet {
       died.push(id);
       const agent = this.agents.get(id);
       if (agent) agent.die(now);
-      else ledger?.instanceEnded(id, now);
+      else {
+        ledger?.instanceEnded(id, now);
+        // An agent's machine goes with its agent; one without an agent goes here.
+        void this.machines.get(id)?.destroy();
+      }
     }
     return died;
   }

@@ -25,11 +25,10 @@ export interface FleetGroup {
 }
 
 /**
- * The label the demo's jobs ask for. Runners without it take no job: the instances whose
- * evidence the reaper cannot use yet (probe only, none) stay idle, so a job never lands
- * where nothing would protect it; they show how those instances are reclaimed.
- * TODO(issue 8): once the reaper asks the probe (branches core + adapters merged), give
- * the probe-only groups this label too, so the probe is what keeps their jobs alive.
+ * The label the demo's jobs ask for. Runners with machine evidence (hooks, or the probe)
+ * carry it; the ones without any (no hooks, no SSM) do not, so a job never lands where
+ * nothing but GitHub's lagging busy flag would speak for it: they show how such instances
+ * are reclaimed (two sightings), not a job the reaper could not see.
  */
 export const DEMO_JOB_LABEL = 'demo-jobs';
 
@@ -38,8 +37,9 @@ export const DEMO_JOB_LABEL = 'demo-jobs';
  * the proven install tagged its boot marker, else the probe where SSM reaches it, else none.
  */
 export function machineEvidence(spec: Pick<LaunchSpec, 'hooks' | 'ssm' | 'register'>): EvidenceSource {
+  // The fleet writes the boot marker only where a runner registers (a failed install proves nothing).
   if (spec.register !== false && hookInstall(spec.hooks) === 'proven') return 'hooks';
-  if (spec.register !== false && spec.ssm) return 'probe';
+  if (spec.ssm) return 'probe';
   return 'none';
 }
 
@@ -55,9 +55,12 @@ export interface PlannedJob {
  * twin hook, under the 2026 GitHub model (the busy flag lags, DELETE answers 204):
  * - `after-get`: right after the reaper's GET said idle, before it re-reads the tags;
  * - `before-delete`: right before the DELETE, which GitHub then accepts (the flag lags).
+ * `on` picks the runner by the machine evidence the reaper has for it: `hooks` (the job's
+ * tag is what tells) or `probe` (probe only: the Runner.Worker process is what tells).
  */
 export interface PlannedRace {
   kind: 'after-get' | 'before-delete';
+  on: 'hooks' | 'probe';
   durationMs: number;
 }
 
@@ -81,41 +84,46 @@ export interface DemoWorkload {
   schedule: ScheduleSettings;
 }
 
-const agentTiming = { pollIntervalMs: 500, hookDelayMs: 300 } as const;
+/**
+ * The Worker starts within a poll (500 ms); "Set up job" takes 500 ms before the job-started
+ * hook, whose own calls take 300 ms: hook tags lag the Worker by 0.8 s, inside the 2 s settle.
+ */
+export const AGENT_TIMING = { pollIntervalMs: 500, setUpMs: 500, hookDelayMs: 300 } as const;
 
 const jobs = { labels: [DEMO_JOB_LABEL] };
 
 /** Reusable runners with proven hooks (the boot marker), SSM-managed too when `ssm`. */
 const reusable = (owner: TwinOwner, count: number, ssm = false): FleetGroup => ({
   kind: owner.type === 'Org' ? 'org' : 'repo',
-  spec: { owner, count, hooks: 'proven', ssm, ...jobs, ...agentTiming },
+  spec: { owner, count, hooks: 'proven', ssm, ...jobs, ...AGENT_TIMING },
 });
 
 /**
  * Reusable runners the probe can reach but whose hooks do not run: `overridden` (another
- * module's .env lines replaced ours, no marker) or `none` (a prebuilt image).
+ * module's .env lines replaced ours, no marker) or `none` (a prebuilt image). They take
+ * jobs: the probe (a Runner.Worker process on the machine) is what keeps those alive.
  */
 const probeOnly = (owner: TwinOwner, hooks: 'overridden' | 'none'): FleetGroup => ({
   kind: `${owner.type === 'Org' ? 'org' : 'repo'}, hooks ${hooks}`,
-  spec: { owner, count: 1, hooks, ssm: true, ...agentTiming },
+  spec: { owner, count: 1, hooks, ssm: true, ...jobs, ...AGENT_TIMING },
 });
 
 /** A reusable runner with no machine evidence at all (no hooks, no SSM agent). */
 const noEvidence = (owner: TwinOwner): FleetGroup => ({
   kind: `${owner.type === 'Org' ? 'org' : 'repo'}, no hooks, no SSM`,
-  spec: { owner, count: 1, hooks: 'none', ssm: false, ...agentTiming },
+  spec: { owner, count: 1, hooks: 'none', ssm: false, ...AGENT_TIMING },
 });
 
 /** An ephemeral JIT runner whose instance shuts itself down after its job (the usual setup). */
 const ephemeralSelfTerminating = (owner: TwinOwner, count: number): FleetGroup => ({
   kind: `${owner.type === 'Org' ? 'org' : 'repo'} ephemeral`,
-  spec: { owner, count, jit: true, hooks: 'proven', onExit: 'terminate', ...jobs, ...agentTiming },
+  spec: { owner, count, jit: true, hooks: 'proven', onExit: 'terminate', ...jobs, ...AGENT_TIMING },
 });
 
 /** An ephemeral runner whose instance stays up after its job: orphan-cleanup's to find. */
 const ephemeralLeftBehind = (owner: TwinOwner): FleetGroup => ({
   kind: 'org ephemeral, stays up',
-  spec: { owner, count: 1, ephemeral: true, hooks: 'proven', onExit: 'idle', ...jobs, ...agentTiming },
+  spec: { owner, count: 1, ephemeral: true, hooks: 'proven', onExit: 'idle', ...jobs, ...AGENT_TIMING },
 });
 
 /** An instance whose runner never registered (a failed boot). */
@@ -136,9 +144,10 @@ function wave(count: number, fromMs: number, toMs: number, durations: number[], 
 /**
  * The README demo: 9 runners with mixed machine evidence (hooks, hooks and SSM, probe
  * only, none), a first wave that keeps the job-taking ones busy, a quiet spell with a
- * trickle of short repo jobs (the reaper reclaims the idle runners, and meets the two
- * forced races), then a second wave bigger than what is left (scale-up launches ephemeral
- * runners), then quiet until everything is reclaimed. About 80 s.
+ * trickle of short repo jobs (the reaper reclaims the idle runners, and meets the three
+ * forced races: two on runners with hooks, one on a probe-only runner), then a second
+ * wave bigger than what is left (scale-up launches ephemeral runners), then quiet until
+ * everything is reclaimed. About 80 s.
  */
 export function fullWorkload(): DemoWorkload {
   return {
@@ -159,8 +168,9 @@ export function fullWorkload(): DemoWorkload {
       ...wave(7, 36_000, 40_000, [8_000, 5_000, 12_000], [DEMO_REPO, DEMO_ORG, DEMO_ORG]),
     ],
     races: [
-      { kind: 'after-get', durationMs: 12_000 },
-      { kind: 'before-delete', durationMs: 15_000 },
+      { kind: 'after-get', on: 'hooks', durationMs: 12_000 },
+      { kind: 'before-delete', on: 'hooks', durationMs: 15_000 },
+      { kind: 'before-delete', on: 'probe', durationMs: 12_000 },
     ],
     schedule: {
       scaleDownEveryMs: 5_000,
@@ -173,21 +183,22 @@ export function fullWorkload(): DemoWorkload {
   };
 }
 
-/** The test's size: 6 runners (hooks, hooks and SSM, probe only, none), 4 jobs, both races; well under a minute. */
+/** The test's size: 6 runners (hooks, hooks and SSM, probe only, none), 4 jobs, the three races; about a minute. */
 export function smallWorkload(): DemoWorkload {
   return {
     name: 'small',
     fleet: [reusable(ORG_OWNER, 2), reusable(REPO_OWNER, 1, true), probeOnly(ORG_OWNER, 'overridden'), noEvidence(ORG_OWNER), ephemeralLeftBehind(ORG_OWNER)],
     jobs: wave(4, 500, 2_000, [3_000, 4_000], [DEMO_ORG, DEMO_REPO]),
     races: [
-      { kind: 'after-get', durationMs: 4_000 },
-      { kind: 'before-delete', durationMs: 4_000 },
+      { kind: 'after-get', on: 'hooks', durationMs: 4_000 },
+      { kind: 'before-delete', on: 'hooks', durationMs: 4_000 },
+      { kind: 'before-delete', on: 'probe', durationMs: 4_000 },
     ],
     schedule: {
       scaleDownEveryMs: 3_000,
       orphanCleanupEveryMs: 3_000,
       idleConfirmationSeconds: 3,
-      settleSeconds: 1,
+      settleSeconds: 2,
       scaleUpAfterMs: 2_000,
       deadlineMs: 90_000,
     },

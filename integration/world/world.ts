@@ -19,7 +19,8 @@
  * with `world.startFunction(which, { env })` and run through `world.run(fn)`.
  *
  * The Lambda processes run on real time, so the world defaults to a RealClock; the agents'
- * hook delay must stay below SETTLE_SECONDS for job evidence to land inside the settle.
+ * set-up plus hook delay (the job-started hook's tag lags the Worker by both) must stay
+ * below SETTLE_SECONDS for hook evidence to land inside the settle.
  *
  * Machine evidence: every agent's machine is real (integration/machine/local-machine.ts),
  * and the SSM twin (integration/ssm-twin) stands in front of moto for the functions
@@ -74,11 +75,28 @@ export function probeDocumentName(environment: string): string {
   return `${environment}-runner-reaper-probe`;
 }
 
-/** Agent settings that fit FAST_REAPER_CONFIG: hooks fire well inside the 2 s settle. */
-export const FAST_AGENT = { hookDelayMs: 300, pollIntervalMs: 200 } as const;
+/**
+ * Agent settings that fit FAST_REAPER_CONFIG: a job's Worker starts within a poll (200 ms),
+ * its "Set up job" takes 400 ms before the job-started hook, whose own calls take 300 ms:
+ * the tag lags the Worker by 0.7 s, well inside the 2 s settle.
+ */
+export const FAST_AGENT = { setUpMs: 400, hookDelayMs: 300, pollIntervalMs: 200 } as const;
+
+/**
+ * The functions' Lambda timeout: the module's default (scale_down_timeout,
+ * orphan_cleanup_timeout), given to them as FUNCTION_TIMEOUT_SECONDS as the module does.
+ * Less would defer every probe reclaim: a run keeps the settle, the re-check's worst-case
+ * GitHub wait and two probe rounds free before it deregisters anything.
+ */
+export const WORLD_FUNCTION_TIMEOUT_SECONDS = 180;
+
+/** The function's environment: the world's, its Lambda timeout as the module passes it, then the overrides. */
+function functionEnvFor(base: Readonly<Record<string, string>>, fo: FunctionOptions): Record<string, string> {
+  return { ...base, FUNCTION_TIMEOUT_SECONDS: String(fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS), ...(fo.env ?? {}) };
+}
 
 export interface FunctionOptions {
-  /** Lambda timeout (default 60 s). */
+  /** Lambda timeout (default WORLD_FUNCTION_TIMEOUT_SECONDS). */
   timeoutSeconds?: number;
   /** Variables merged over the world's configuration for this function only. */
   env?: Record<string, string>;
@@ -294,9 +312,9 @@ export class LocalWorld {
           handler: 'index.handler',
           functionName: `${environment}-${name}`,
           region: MOTO_REGION,
-          timeoutSeconds: fo.timeoutSeconds ?? 60,
+          timeoutSeconds: fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS,
           memoryMb: 512,
-          env: { ...functionEnv, ...(fo.env ?? {}) },
+          env: functionEnvFor(functionEnv, fo),
         });
       const scaleDown = await start('scale-down', SCALE_DOWN_ZIP, opts.scaleDown);
       world.fns.push(scaleDown);
@@ -348,9 +366,9 @@ export class LocalWorld {
       handler: 'index.handler',
       functionName: `${this.environment}-${which}-extra`,
       region: MOTO_REGION,
-      timeoutSeconds: fo.timeoutSeconds ?? 60,
+      timeoutSeconds: fo.timeoutSeconds ?? WORLD_FUNCTION_TIMEOUT_SECONDS,
       memoryMb: 512,
-      env: { ...this.functionEnv, ...(fo.env ?? {}) },
+      env: functionEnvFor(this.functionEnv, fo),
     });
     this.extraFunctions.push(fn);
     return fn;

@@ -78,9 +78,9 @@ describe('agents on real local machines', () => {
   };
 
   it('writes the boot marker and hook tags only for a proven install, and runs a real Worker for every job', async () => {
-    const [proven] = await fleet.launch({ owner: ORG, hooks: 'proven', ssm: true, hookDelayMs: 1000 });
-    const [overridden] = await fleet.launch({ owner: ORG, hooks: 'overridden', ssm: true, hookDelayMs: 1000 });
-    const [none] = await fleet.launch({ owner: ORG, hooks: 'none', ssm: false, hookDelayMs: 1000 });
+    const [proven] = await fleet.launch({ owner: ORG, hooks: 'proven', ssm: true, setUpMs: 500, hookDelayMs: 500 });
+    const [overridden] = await fleet.launch({ owner: ORG, hooks: 'overridden', ssm: true, setUpMs: 500, hookDelayMs: 500 });
+    const [none] = await fleet.launch({ owner: ORG, hooks: 'none', ssm: false, setUpMs: 500, hookDelayMs: 500 });
     const ids = [proven!.instanceId, overridden!.instanceId, none!.instanceId];
     expect((await tagsOf(ids[0]!))['ghr:job-hooks']).toBe('1');
     expect((await tagsOf(ids[1]!))['ghr:job-hooks']).toBeUndefined();
@@ -90,13 +90,17 @@ describe('agents on real local machines', () => {
 
     for (const id of ids) expect(await probe(id)).toMatchObject({ busy: false, workers: 0 });
     const jobs = ids.map(() => dispatcher.enqueue({ durationMs: 20_000 }));
-    await clock.advance(2500);
+    // The Worker starts with the job; the job-started hook runs only after "Set up job" (500 ms)
+    // and takes 500 ms itself: the probe sees the job before the hook's tag exists.
+    await clock.advance(1200);
     expect(jobs.map((j) => j.phase)).toEqual(['running', 'running', 'running']);
     for (const id of ids) {
       expect(await probe(id)).toMatchObject({ busy: true, workers: 1, idleSince: null });
       expect(fleet.agent(id)!.machine.busy).toBe(true);
     }
     expect(workersBelow(base)).toHaveLength(3);
+    expect((await tagsOf(ids[0]!))['ghr:job']).toBeUndefined();
+    await clock.advance(1300);
     expect((await tagsOf(ids[0]!))['ghr:job']).toBeDefined();
     expect((await tagsOf(ids[1]!))['ghr:job']).toBeUndefined();
     expect((await tagsOf(ids[2]!))['ghr:job']).toBeUndefined();

@@ -9,7 +9,7 @@ import { TAG, expectReturned, fate, isRegistered, launch, outcomeOf, startJob, s
 
 jest.setTimeout(120_000);
 
-const world = useWorld();
+const world = useWorld({ config: { JOB_EVIDENCE: 'auto' } });
 const GONE = /^(shutting-down|terminated)$/;
 
 /** The handler returned, or failed with its own error; never a timeout or a crash. */
@@ -18,21 +18,36 @@ function expectCleanEnd(run: ReaperRun): void {
   expect(run.invocation.errorType).not.toMatch(/Sandbox\.Timedout|Runtime\.ExitError/);
 }
 
-/** Two idle runners (seen idle once) and two runners whose jobs run. */
+/**
+ * Two idle runners the next run would reclaim, one with proven hooks, one without machine
+ * evidence already seen idle once, and two runners whose jobs run.
+ */
 async function mixedFleet(w: LocalWorld, storm: string): Promise<{ idle: string[]; busy: string[]; jobs: string[] }> {
-  const idle = await launch(w, { count: 2 });
+  const [bare] = await launch(w, { hooks: 'none' });
   const busy = await launch(w, { count: 2 });
   const jobs = [`${storm}-job-1`, `${storm}-job-2`];
   await startJob(w, busy[0]!, jobs[0]!, 120_000);
   await startJob(w, busy[1]!, jobs[1]!, 120_000);
-  expectReturned(await w.runScaleDown());
-  return { idle, busy, jobs };
+  const sighting = await w.runScaleDown();
+  expectReturned(sighting);
+  expect(outcomeOf(sighting, bare!)).toEqual({ result: 'kept', reason: 'idle-first-sighting' });
+  // Launched after that run: proven hooks make it reclaimable at its first idle sighting.
+  const [hooked] = await launch(w);
+  return { idle: [bare!, hooked!], busy, jobs };
 }
 
 async function expectBusySpared(w: LocalWorld, busy: string[], jobs: string[]): Promise<void> {
   for (const id of busy) expect(await stateOf(w, id)).toBe('running');
   for (const job of jobs) expect(fate(w, job)).toBe('pending');
   expect(w.harmedJobs()).toEqual([]);
+}
+
+const dryRun = { result: 'kept', reason: 'dry-run' };
+
+async function tagsOfAll<K extends string>(w: LocalWorld, ids: Record<K, string>): Promise<Record<K, Record<string, string>>> {
+  const out = {} as Record<K, Record<string, string>>;
+  for (const [name, id] of Object.entries(ids) as [K, string][]) out[name] = (await w.instance(id)).tags;
+  return out;
 }
 
 /** Terminated instances are exactly those whose runner GitHub no longer lists. */
@@ -93,27 +108,29 @@ describe('GitHub storms', () => {
 });
 
 describe('a run killed between DELETE and terminate', () => {
-  it('leaves draining marks that the next orphan-cleanup run finishes: idle terminated, a job-holding one after its job', async () => {
+  it('leaves draining marks that the next orphan-cleanup run finishes: idle terminated, a job-holding one after its job, one without evidence after the hold', async () => {
     const w = world();
     w.twin.dispatcher.setSwitches({ busyFlagDelayMs: 300_000, deleteWhileAssigned: '204-if-flag-idle', afterForcedDelete: 'continues' });
+    const [bare] = await launch(w, { hooks: 'none' });
+    expect(outcomeOf(await w.runScaleDown(), bare!)).toEqual({ result: 'kept', reason: 'idle-first-sighting' });
     const [idle, unlucky] = await launch(w, { count: 2 });
-    expectReturned(await w.runScaleDown());
+    const all = [bare!, idle!, unlucky!];
     // A job lands on one runner as it is deregistered (GitHub 2026: 204, the job runs on) ...
     w.twin.before({ method: 'DELETE', route: ROUTES.orgRunner, params: { runner_id: w.runnerIdOf(unlucky!) } }, async () => {
       w.twin.dispatcher.assignNow({ runnerId: w.runnerIdOf(unlucky!), id: 'outlives-the-run', durationMs: 5_000 });
       await waitForJobPhase(w, 'outlives-the-run', 'running');
     }, { times: 1 });
-    // ... and the Lambda process dies once both DELETEs went through, before any terminate.
+    // ... and the Lambda process dies once all three DELETEs went through, before any terminate.
     let deletes = 0;
     const killedPids: number[] = [];
     w.twin.after({ method: 'DELETE', route: ROUTES.orgRunner }, () => {
-      if (++deletes === 2) killedPids.push(...killRuntimeProcess(w.scaleDown));
+      if (++deletes === all.length) killedPids.push(...killRuntimeProcess(w.scaleDown));
     });
 
     const killed = await w.runScaleDown();
     expect(killedPids).toHaveLength(1);
     expect(killed.error).toMatch(/Runtime\.ExitError.*SIGKILL/);
-    for (const id of [idle!, unlucky!]) {
+    for (const id of all) {
       expect(isRegistered(w, id)).toBe(false);
       expect(await stateOf(w, id)).toBe('running');
       expect((await w.instance(id)).tags[TAG.drainingSince]).toBeDefined();
@@ -124,13 +141,22 @@ describe('a run killed between DELETE and terminate', () => {
     expectReturned(next);
     expect(outcomeOf(next, idle!)).toEqual({ result: 'terminated', reason: 'drained' });
     expect(outcomeOf(next, unlucky!)).toEqual({ result: 'kept', reason: 'job-evidence' });
+    // Nothing on the bare machine could tell a job: held for MAX_JOB_DURATION_MINUTES.
+    expect(outcomeOf(next, bare!)).toEqual({ result: 'kept', reason: 'waiting-max-job-duration' });
     expect(await stateOf(w, unlucky!)).toBe('running');
 
     await waitForJobPhase(w, 'outlives-the-run', 'completed');
     await waitFor('ghr:job removed', async () => !(TAG.job in (await w.instance(unlucky!)).tags));
-    const last = await w.runOrphanCleanup();
-    expect(outcomeOf(last, unlucky!)).toEqual({ result: 'terminated', reason: 'drained' });
+    const later = await w.runOrphanCleanup();
+    expect(outcomeOf(later, unlucky!)).toEqual({ result: 'terminated', reason: 'drained' });
+    expect(outcomeOf(later, bare!)).toEqual({ result: 'kept', reason: 'waiting-max-job-duration' });
     expect(fate(w, 'outlives-the-run')).toBe('completed');
+
+    // The hold has passed (the draining mark moved back past MAX_JOB_DURATION_MINUTES=60).
+    const marked = Date.parse((await w.instance(bare!)).tags[TAG.drainingSince]!);
+    await w.tagInstance(bare!, { [TAG.drainingSince]: new Date(marked - 61 * 60_000).toISOString() });
+    const last = await w.runOrphanCleanup();
+    expect(outcomeOf(last, bare!)).toEqual({ result: 'terminated', reason: 'drained' });
     expect(w.harmedJobs()).toEqual([]);
 
     // The next scale-down starts a fresh process and leaves the finished instances alone.
@@ -139,30 +165,51 @@ describe('a run killed between DELETE and terminate', () => {
 });
 
 describe('configuration', () => {
-  it('DRY_RUN=true makes the same decisions and changes nothing', async () => {
+  it('DRY_RUN=true makes the same decisions, writes only the bookkeeping marks a real run would, and a real run continues from them', async () => {
     const w = world();
-    const [idle] = await launch(w);
+    const [hooked] = await launch(w);
+    const [bare] = await launch(w, { hooks: 'none' });
+    const [probed] = await launch(w, { register: false, hooks: 'none', ssm: true });
     const [neverRegistered] = await launch(w, { register: false });
-    // Real runs record the first sightings, so the dry runs reach their "would reclaim" decisions.
-    expectReturned(await w.runScaleDown());
-    expectReturned(await w.runOrphanCleanup());
-    const tagsBefore = { idle: (await w.instance(idle!)).tags, orphan: (await w.instance(neverRegistered!)).tags };
+    const ids = { hooked: hooked!, bare: bare!, probed: probed!, neverRegistered: neverRegistered! };
+    const tagsBefore = await tagsOfAll(w, ids);
     w.twin.log.clear();
 
     const dryScaleDown = await w.startFunction('scale-down', { env: { DRY_RUN: 'true' } });
     const dryOrphans = await w.startFunction('orphan-cleanup', { env: { DRY_RUN: 'true' } });
-    const scaleDown = await w.run(dryScaleDown);
-    const orphans = await w.run(dryOrphans);
-    expect(scaleDown.summary).toMatchObject({ dryRun: true, terminated: 0 });
-    expect(outcomeOf(scaleDown, idle!)).toEqual({ result: 'kept', reason: 'dry-run' });
-    expect(orphans.summary).toMatchObject({ dryRun: true, terminated: 0 });
-    expect(outcomeOf(orphans, neverRegistered!)).toEqual({ result: 'kept', reason: 'dry-run' });
+    const scaleDown = [await w.run(dryScaleDown)];
+    const orphans = [await w.run(dryOrphans)];
+    scaleDown.push(await w.run(dryScaleDown));
+    orphans.push(await w.run(dryOrphans));
+    for (const run of [...scaleDown, ...orphans]) expect(run.summary).toMatchObject({ dryRun: true, terminated: 0 });
+    // With machine evidence at once; without, at the second sighting (or held, as a real run would).
+    expect(scaleDown.map((r) => outcomeOf(r, hooked!))).toEqual([dryRun, dryRun]);
+    expect(scaleDown.map((r) => outcomeOf(r, bare!))).toEqual([{ result: 'kept', reason: 'idle-first-sighting' }, dryRun]);
+    expect(orphans.map((r) => outcomeOf(r, probed!))).toEqual([dryRun, dryRun]);
+    expect(orphans.map((r) => outcomeOf(r, neverRegistered!))).toEqual([
+      { result: 'kept', reason: 'orphan-first-sighting' },
+      { result: 'kept', reason: 'waiting-max-job-duration' },
+    ]);
 
+    // Nothing acted: no DELETE, no draining mark, no termination; the looks still happen
+    // (a GET of each runner the run would deregister).
     expect(w.twin.log.count('DELETE', ROUTES.orgRunner)).toBe(0);
-    expect(w.twin.log.count('GET', ROUTES.orgRunner)).toBe(1);
-    expect(isRegistered(w, idle!)).toBe(true);
-    expect(await w.instance(idle!)).toMatchObject({ state: 'running', tags: tagsBefore.idle });
-    expect(await w.instance(neverRegistered!)).toMatchObject({ state: 'running', tags: tagsBefore.orphan });
+    expect(w.twin.log.count('GET', ROUTES.orgRunner)).toBe(3);
+    for (const id of Object.values(ids)) expect(await stateOf(w, id)).toBe('running');
+    expect(isRegistered(w, hooked!)).toBe(true);
+    expect(isRegistered(w, bare!)).toBe(true);
+    // Only the marks a real run would have written: ghr:idle-since and ghr:reaper-orphan-since
+    // (which the probe's decisions keep too, so a probe that never answers cannot hold for ever).
+    const tagsAfter = await tagsOfAll(w, ids);
+    expect(tagsAfter.hooked).toEqual(tagsBefore.hooked);
+    expect(tagsAfter.probed).toEqual({ ...tagsBefore.probed, [TAG.reaperOrphanSince]: expect.any(String) });
+    expect(tagsAfter.bare).toEqual({ ...tagsBefore.bare, [TAG.idleSince]: expect.any(String) });
+    expect(tagsAfter.neverRegistered).toEqual({ ...tagsBefore.neverRegistered, [TAG.reaperOrphanSince]: expect.any(String) });
+
+    // Switching to a real run continues the same clocks: the bare runner's second sighting is behind it.
+    const real = await w.runScaleDown();
+    expect(outcomeOf(real, hooked!)).toEqual({ result: 'terminated', reason: 'idle-confirmed' });
+    expect(outcomeOf(real, bare!)).toEqual({ result: 'terminated', reason: 'idle-confirmed' });
   });
 
   it('a bad environment fails every invocation, naming the variable, before any GitHub call', async () => {

@@ -52,14 +52,21 @@ describe('runner agents on moto', () => {
   });
 
   it('runs a job with the hook tag contract: ghr:job while it runs, last-job-completed-at after', async () => {
-    const [one] = await fleet.launch({ owner: ORG, hookDelayMs: 2000 });
+    const [one] = await fleet.launch({ owner: ORG, setUpMs: 1500, hookDelayMs: 500 });
+    const agent = fleet.agent(one!.instanceId)!;
     const job = dispatcher.enqueue({ durationMs: 30_000 });
     expect(job.phase).toBe('assigned');
     await clock.advance(1000);
     expect(job.phase).toBe('running');
+    // The Worker runs at once; the job-started hook only after "Set up job" and its own calls.
+    const workerAt = agent.machine.workerStartedAt!;
+    expect(workerAt).toBeDefined();
     expect((await tagsOf(one!.instanceId))['ghr:job']).toBeUndefined();
-    await clock.advance(2000);
+    await clock.advance(1500);
+    expect((await tagsOf(one!.instanceId))['ghr:job']).toBeUndefined();
+    await clock.advance(500);
     const during = await tagsOf(one!.instanceId);
+    expect(Date.parse(during['ghr:job-started-at']!) - workerAt).toBe(2000);
     expect(during['ghr:job']).toBe(`run-${job.id}/${job.id}`);
     expect(Date.parse(during['ghr:job-started-at']!)).toBe(clock.now());
     await clock.advance(35_000);
@@ -127,7 +134,10 @@ describe('runner agents on moto', () => {
     dispatcher.setSwitches({ deleteWhileAssigned: '204-if-flag-idle', busyFlagDelayMs: 60_000 });
     const [one] = await fleet.launch({ owner: ORG });
     const job = dispatcher.enqueue({ durationMs: 600_000 });
-    await clock.advance(3000);
+    // The default timing: the Worker at the next poll (1 s), "Set up job" 2 s, the hook 1 s.
+    await clock.advance(3900);
+    expect((await tagsOf(one!.instanceId))['ghr:job']).toBeUndefined();
+    await clock.advance(100);
     expect((await tagsOf(one!.instanceId))['ghr:job']).toBeDefined();
     expect(dispatcher.deleteRunner(ORG, job.runnerId!).status).toBe(204);
     await clock.advance(5000);

@@ -121,7 +121,7 @@ describe('buildReport', () => {
         },
       },
     ],
-    races: [{ kind: 'before-delete', jobId: 'race-1', instanceId: 'i-b', at: T0, keptFor: ['race-job-evidence-after-delete'], fate: 'completed' }],
+    races: [{ kind: 'before-delete', on: 'probe', jobId: 'race-1', instanceId: 'i-b', at: T0, keptFor: ['race-job-evidence-after-delete'], fate: 'completed' }],
     githubCalls: { 'GET /orgs/{org}/actions/runners': 4, 'DELETE /orgs/{org}/actions/runners/{runner_id}': 2 },
     awsCalls: { 'ec2:DescribeInstances': 5, 'ec2:TerminateInstances': 1 },
     reclaimed: { scaleDown: ['i-a'], orphanCleanup: [] },
@@ -152,6 +152,7 @@ describe('buildReport', () => {
     expect(text).toMatch(/i-a\s+hooks\s+org\s+0 job\(s\), reclaimed by scale-down; reaper used hooks/);
     expect(text).toMatch(/i-b\s+probe\s+repo <web> & co\s+1 job\(s\), still running\n/);
     expect(text).toContain('completed                      3 of 3');
+    expect(text).toContain('forced: race-1 landed right before the DELETE on i-b (probe): kept (race-job-evidence-after-delete); job completed');
     expect(text).toContain('Timeline: reports/timeline.svg');
     expect(text).toContain('OK:');
   });

@@ -11,7 +11,7 @@ import { MotoServer } from '../../moto';
 import { ROUTES, type DispatcherSwitches, type HookRequest, type TwinOwner } from '../../twin';
 import type { LedgerSummary } from '../../ledger';
 import { LocalWorld, type ReaperRun } from '../world';
-import { DEMO_JOB_LABEL, machineEvidence, type DemoWorkload, type PlannedRace } from '../workload';
+import { AGENT_TIMING, DEMO_JOB_LABEL, machineEvidence, type DemoWorkload, type PlannedRace } from '../workload';
 import { TimelineRecorder, type LaneSample, type LaneState, type Timeline } from '../report/timeline';
 import { AwsCallCounter } from '../../moto/aws-call-counter';
 
@@ -58,6 +58,8 @@ export interface RunRecord {
 
 export interface RaceRecord {
   kind: PlannedRace['kind'];
+  /** The machine evidence of the runner it landed on. */
+  on: PlannedRace['on'];
   jobId: string;
   instanceId: string;
   at: number;
@@ -124,6 +126,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       accounts: ['acme'],
       fleetWatchIntervalMs: 1000,
       config: {
+        // The product's default: per instance, hooks where proven, else the probe, else none.
+        JOB_EVIDENCE: 'auto',
         // The functions reach moto through the counter: the report counts their AWS calls.
         AWS_ENDPOINT_URL: counter.url,
         IDLE_CONFIRMATION_SECONDS: String(schedule.idleConfirmationSeconds),
@@ -307,7 +311,7 @@ async function scaleUpLoop(
       if (servedJobs.has(job.id) || now - job.queuedAt < workload.schedule.scaleUpAfterMs || signal.aborted) continue;
       servedJobs.add(job.id);
       const owner: TwinOwner = job.owner?.includes('/') ? { type: 'Repo', owner: job.owner } : { type: 'Org', owner: job.owner ?? 'acme' };
-      const spec = { owner, jit: true, hooks: 'proven', labels: [DEMO_JOB_LABEL], onExit: 'terminate', hookDelayMs: 300, pollIntervalMs: 500 } as const;
+      const spec = { owner, jit: true, hooks: 'proven', labels: [DEMO_JOB_LABEL], onExit: 'terminate', ...AGENT_TIMING } as const;
       const [launched] = await world.fleet
         .launch({ ...spec, labels: [...spec.labels] })
         .catch((error: unknown) => {
@@ -324,9 +328,10 @@ async function scaleUpLoop(
 }
 
 /**
- * Two races forced through twin hooks on the first eligible reaper request: a reusable,
- * idle runner gets a job at that exact point, and the hook waits until the runner has
- * started it (its job-started hook has tagged the instance) before the twin answers.
+ * The races, forced through twin hooks on the first eligible reaper request: a reusable,
+ * idle runner with the race's machine evidence gets a job at that exact point, and the
+ * hook waits until the machine shows it (hooks: the job-started hook has tagged the
+ * instance; probe: the Runner.Worker process runs) before the twin answers.
  */
 function armRaces(
   world: LocalWorld,
@@ -337,34 +342,34 @@ function armRaces(
 ): RaceRecord[] {
   const records: RaceRecord[] = [];
   const dispatcher = world.twin.dispatcher;
-  const eligible = (req: HookRequest): boolean => {
+  const eligible = (race: PlannedRace) => (req: HookRequest): boolean => {
     if (req.route !== ROUTES.orgRunner && req.route !== ROUTES.repoRunner) return false;
     const runner = dispatcher.runnerById(Number(req.params.runner_id));
     if (!runner || runner.deleted || runner.consumed || runner.ephemeral || !runner.instanceId) return false;
     const agent = world.fleet.agent(runner.instanceId);
-    // A race is forced only where the reaper has evidence it uses today: proven hooks.
-    // TODO(issue 8): also on probe-only instances once the reaper asks the probe.
-    if (!agent?.machine.hooksRun) return false;
-    return agent.state === 'idle' && !records.some((r) => r.instanceId === runner.instanceId);
+    if (!agent || agent.state !== 'idle' || records.some((r) => r.instanceId === runner.instanceId)) return false;
+    // Only where the reaper has machine evidence: never on a runner nothing but GitHub speaks for.
+    const { machine } = agent;
+    return race.on === 'hooks' ? machine.hooksRun : !machine.hooksRun && machine.spec.ssm;
   };
   planned.forEach((race, i) => {
-    const record: RaceRecord = { kind: race.kind, jobId: '', instanceId: '', at: 0, keptFor: [] };
+    const record: RaceRecord = { kind: race.kind, on: race.on, jobId: '', instanceId: '', at: 0, keptFor: [] };
     records.push(record);
     const land = async (req: HookRequest): Promise<void> => {
       const runner = dispatcher.runnerById(Number(req.params.runner_id))!;
-      const job = dispatcher.assignNow({ runnerId: runner.id, id: `race-${i + 1}-${race.kind}`, durationMs: race.durationMs });
+      const job = dispatcher.assignNow({ runnerId: runner.id, id: `race-${i + 1}-${race.kind}-${race.on}`, durationMs: race.durationMs });
       Object.assign(record, { jobId: job.id, instanceId: runner.instanceId!, at: Date.now() });
       const when = race.kind === 'after-get' ? "right after the reaper's GET said idle" : 'right before the DELETE';
-      say(`${secs(Date.now() - startedAt).padStart(6)}  race            ${job.id} lands on ${runner.instanceId} ${when}`);
+      say(`${secs(Date.now() - startedAt).padStart(6)}  race            ${job.id} lands on ${runner.instanceId} (${race.on}) ${when}`);
       recorder.mark({ instanceId: runner.instanceId!, at: Date.now(), label: `${job.id}: a job ${when}` });
       const agent = world.fleet.agent(runner.instanceId!);
+      const shows = async () =>
+        agent?.state === 'busy' && (race.on === 'hooks' ? await hasJobTag(world, runner.instanceId!) : agent.machine.busy);
       // Normally under a second; generous so a loaded machine still plays the race as written.
       const deadline = Date.now() + 10_000;
-      while (Date.now() < deadline && !(agent?.state === 'busy' && (await hasJobTag(world, runner.instanceId!)))) {
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      while (Date.now() < deadline && !(await shows())) await new Promise((r) => setTimeout(r, 100));
     };
-    const matcher = { method: race.kind === 'after-get' ? 'GET' : 'DELETE', where: eligible };
+    const matcher = { method: race.kind === 'after-get' ? 'GET' : 'DELETE', where: eligible(race) };
     if (race.kind === 'after-get') world.twin.after(matcher, land, { times: 1 });
     else world.twin.before(matcher, land, { times: 1 });
   });
@@ -375,7 +380,7 @@ function noteRaces(races: RaceRecord[], run: ReaperRun): void {
   for (const race of races) {
     if (!race.instanceId) continue;
     for (const o of run.outcomes) {
-      if (o.instanceId === race.instanceId && o.result === 'kept' && (o.reason.startsWith('race-') || o.reason === 'job-evidence')) {
+      if (o.instanceId === race.instanceId && o.result === 'kept' && (o.reason.startsWith('race-') || o.reason === 'job-evidence' || o.reason === 'probe-busy')) {
         if (!race.keptFor.includes(o.reason)) race.keptFor.push(o.reason);
       }
     }

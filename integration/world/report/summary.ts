@@ -29,7 +29,7 @@ export interface DemoReport {
   busyRunnerMinutes: number;
   /** Kept-because-of-a-race outcomes by reason, over all runs. */
   racesCaught: Record<string, number>;
-  forcedRaces: { kind: string; jobId: string; instanceId: string; keptFor: string[]; jobFate: string }[];
+  forcedRaces: { kind: string; on: string; jobId: string; instanceId: string; keptFor: string[]; jobFate: string }[];
   reaperRuns: { scaleDown: number; orphanCleanup: number; failed: number };
   githubCalls: { total: number; byEndpoint: Record<string, number> };
   awsCalls: { total: number; byAction: Record<string, number> };
@@ -89,7 +89,7 @@ export function buildReport(result: DemoResult): DemoReport {
     idleRunnerMinutes: round2(ledger.instances.idleMs / 60_000),
     busyRunnerMinutes: round2(ledger.instances.busyMs / 60_000),
     racesCaught,
-    forcedRaces: result.races.map((r) => ({ kind: r.kind, jobId: r.jobId, instanceId: r.instanceId, keptFor: r.keptFor, jobFate: r.fate ?? 'unknown' })),
+    forcedRaces: result.races.map((r) => ({ kind: r.kind, on: r.on, jobId: r.jobId, instanceId: r.instanceId, keptFor: r.keptFor, jobFate: r.fate ?? 'unknown' })),
     reaperRuns: {
       scaleDown: result.runs.filter((r) => r.fn === 'scale-down').length,
       orphanCleanup: result.runs.filter((r) => r.fn === 'orphan-cleanup').length,

@@ -41,7 +41,7 @@ export function formatReport(r: DemoReport, svgPath?: string): string {
   for (const [reason, count] of caught) row(reason, count);
   for (const race of r.forcedRaces) {
     const kept = race.keptFor.length > 0 ? `kept (${race.keptFor.join(', ')})` : 'not seen by the reaper';
-    lines.push(`  forced: ${race.jobId} ${RACE_WHEN[race.kind] ?? race.kind} on ${race.instanceId}: ${kept}; job ${race.jobFate}`);
+    lines.push(`  forced: ${race.jobId} ${RACE_WHEN[race.kind] ?? race.kind} on ${race.instanceId} (${race.on}): ${kept}; job ${race.jobFate}`);
   }
 
   lines.push('', `Reaper runs: ${r.reaperRuns.scaleDown} scale-down, ${r.reaperRuns.orphanCleanup} orphan-cleanup, ${r.reaperRuns.failed} failed`);
