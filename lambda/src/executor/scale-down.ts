@@ -13,7 +13,7 @@
  *    (422 / 500 "running a job") means busy.
  * d. One settle per batch, so a job assigned just before the DELETE has time to show on
  *    the machine (the job-started hook, the Worker process the probe sees).
- * e. Re-check the tags and the probe, and GitHub where a DELETE was accepted.
+ * e. Re-check: the probe, then GitHub where a DELETE was accepted and no probe answered, then the tags.
  * f. Terminate the rest; an instance EC2 refuses is set apart, not its whole batch.
  */
 import { EC2_BATCH_SIZE, chunk } from '../adapters/ec2';
@@ -334,18 +334,18 @@ class ScaleDownRun {
     const { env, ports } = this;
     await env.sleep(this.settleMs);
 
-    // Step e: GitHub where it accepted a DELETE (a runner GitHub had already forgotten
-    // cannot come back busy) and the probe, then the tags of all.
+    // Step e: the probe first; then GitHub, only where it accepted a DELETE (a runner GitHub
+    // had already forgotten cannot come back busy) and no probe answered for the machine
+    // (its Worker process shows a job from the job's first second, so GitHub's word adds
+    // nothing there); then the tags of all.
     const ids = candidates.map((c) => c.decision.instanceId);
     const probing = candidates.filter((c) => asksProbe(c.decision));
     for (const c of probing) c.probed = true;
-    const probeIds = probing.map((c) => c.decision.instanceId);
+    const probes = await probeRound(ports.probe, probing.map((c) => c.decision.instanceId));
     const waitMs = recheckWaitMs(env);
     const noAnswer = (): RunnerRead => ({ kind: 'error', error: `no answer within ${waitMs / 1000} s (a rate-limit wait?)` });
-    const [reads, probes] = await Promise.all([
-      Promise.all(candidates.map((c) => (c.accepted ? withDeadline(readRunner(ports, c), waitMs, noAnswer) : Promise.resolve(undefined)))),
-      probeRound(ports.probe, probeIds),
-    ]);
+    const asksGitHub = (c: Candidate): boolean => c.accepted === true && !(c.probed && probes.get(c.decision.instanceId)?.kind === 'answered');
+    const reads = await Promise.all(candidates.map((c) => (asksGitHub(c) ? withDeadline(readRunner(ports, c), waitMs, noAnswer) : Promise.resolve(undefined))));
     // Last, the tags: what GitHub and the probe took is more time for the hook, never less.
     const fresh = await freshRead(ports, ids);
     const toTerminate = candidates.filter((c, i) => {

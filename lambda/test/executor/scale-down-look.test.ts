@@ -182,6 +182,20 @@ describe('scale-down: the probe, where it is the evidence (issue 8, point 2)', (
     expect((await runScaleDown([busy!], ports(), env())).outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-before-delete' });
   });
 
+  test('after the settle, GitHub is asked only where the probe gave no answer: a Worker shows a job from its first second', async () => {
+    const [answeredIdle, silent] = fleet(2, 'probe', { probeOptional: true });
+    probe.answers.set(answeredIdle!.instanceId, answered(false, new Date('2026-11-29T11:00:00Z')));
+    // The silent one gives no answer at all; probeOptional lets both go on without it.
+    const report = await runScaleDown([answeredIdle!, silent!], ports(), env());
+    expect(report.outcomes.map((o) => o.result)).toEqual(['terminated', 'terminated']);
+    const getsAfterDelete = (runnerId: number) => {
+      const deleted = github.log.findIndex((r) => r.call === 'delete' && r.ids[0] === String(runnerId));
+      return github.log.filter((r, i) => i > deleted && r.call === 'get' && r.ids[0] === String(runnerId)).length;
+    };
+    expect(getsAfterDelete(answeredIdle!.runner!.id)).toBe(0);
+    expect(getsAfterDelete(silent!.runner!.id)).toBe(1);
+  });
+
   test('without a probe port, probe-evidence instances are kept', async () => {
     const [d] = fleet(1, 'probe');
     const report = await runScaleDown([d!], { ec2, github }, env());
