@@ -32,6 +32,10 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // Two workers even on a 2-core machine: most suites wait on moto, terraform, child
+  // processes and timers rather than compute, and one worker (jest's default there) leaves
+  // a core idle. Every suite isolates its own state (free ports, temporary directories).
+  maxWorkers: 2,
   projects: [
     {
       ...common,
