@@ -230,8 +230,18 @@ export class LocalMachine {
   private async command(command: string): Promise<string> {
     const reply = this.nextLine();
     this.init!.stdin!.write(`${command}\n`);
-    const gone = new Promise<string>((resolve) => this.init!.once('exit', () => resolve('machine gone')));
-    return Promise.race([reply, gone]);
+    // One exit listener per command, removed once the command is answered (a long-lived
+    // machine answers many commands).
+    let onExit: (() => void) | undefined;
+    const gone = new Promise<string>((resolve) => {
+      onExit = () => resolve('machine gone');
+      this.init!.once('exit', onExit);
+    });
+    try {
+      return await Promise.race([reply, gone]);
+    } finally {
+      this.init?.off('exit', onExit!);
+    }
   }
 
   private nextLine(): Promise<string> {

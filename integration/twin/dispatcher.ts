@@ -385,6 +385,11 @@ export class JobDispatcher {
     this.emit({ kind: 'runner-deleted', at: r.deletedAt, runner: r });
   }
 
+  /** GitHub has handed the runner a job that has not ended (whatever its lagging busy flag says). */
+  holdsJob(r: TwinRunner): boolean {
+    return this.activeJob(r) !== undefined;
+  }
+
   private currentJob(r: TwinRunner): TwinJob | undefined {
     return r.jobId ? this.jobs.get(r.jobId) : undefined;
   }

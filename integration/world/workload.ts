@@ -126,10 +126,14 @@ const ephemeralLeftBehind = (owner: TwinOwner): FleetGroup => ({
   spec: { owner, count: 1, ephemeral: true, hooks: 'proven', onExit: 'idle', ...jobs, ...AGENT_TIMING },
 });
 
-/** An instance whose runner never registered (a failed boot). */
+/**
+ * An instance whose runner never registered (a failed boot). Its SSM agent runs: the probe
+ * sees no Runner.Worker, so orphan-cleanup reclaims it once its boot time is over. (Without
+ * any machine evidence it would be held MAX_JOB_DURATION_MINUTES, longer than the demo.)
+ */
 const failedBoot = (owner: TwinOwner): FleetGroup => ({
-  kind: 'never registered',
-  spec: { owner, count: 1, register: false },
+  kind: 'never registered, SSM',
+  spec: { owner, count: 1, register: false, hooks: 'none', ssm: true },
 });
 
 /** Spreads `count` jobs over `[fromMs, toMs)` with durations cycling through `durations`. */
@@ -142,7 +146,7 @@ function wave(count: number, fromMs: number, toMs: number, durations: number[], 
 }
 
 /**
- * The README demo: 9 runners with mixed machine evidence (hooks, hooks and SSM, probe
+ * The README demo: 10 runners with mixed machine evidence (hooks, hooks and SSM, probe
  * only, none), a first wave that keeps the job-taking ones busy, a quiet spell with a
  * trickle of short repo jobs (the reaper reclaims the idle runners, and meets the three
  * forced races: two on runners with hooks, one on a probe-only runner), then a second
@@ -183,11 +187,11 @@ export function fullWorkload(): DemoWorkload {
   };
 }
 
-/** The test's size: 6 runners (hooks, hooks and SSM, probe only, none), 4 jobs, the three races; about a minute. */
+/** The test's size: 7 runners (hooks, hooks and SSM, probe only, none, a failed boot the probe reaches), 4 jobs, the three races; about a minute. */
 export function smallWorkload(): DemoWorkload {
   return {
     name: 'small',
-    fleet: [reusable(ORG_OWNER, 2), reusable(REPO_OWNER, 1, true), probeOnly(ORG_OWNER, 'overridden'), noEvidence(ORG_OWNER), ephemeralLeftBehind(ORG_OWNER)],
+    fleet: [reusable(ORG_OWNER, 2), reusable(REPO_OWNER, 1, true), probeOnly(ORG_OWNER, 'overridden'), noEvidence(ORG_OWNER), ephemeralLeftBehind(ORG_OWNER), failedBoot(ORG_OWNER)],
     jobs: wave(4, 500, 2_000, [3_000, 4_000], [DEMO_ORG, DEMO_REPO]),
     races: [
       { kind: 'after-get', on: 'hooks', durationMs: 4_000 },

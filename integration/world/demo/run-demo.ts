@@ -348,6 +348,9 @@ function armRaces(
     if (!runner || runner.deleted || runner.consumed || runner.ephemeral || !runner.instanceId) return false;
     const agent = world.fleet.agent(runner.instanceId);
     if (!agent || agent.state !== 'idle' || records.some((r) => r.instanceId === runner.instanceId)) return false;
+    // A job GitHub has handed over that the agent has not picked up yet: not idle, and the
+    // twin would refuse a second one (the race would never land).
+    if (dispatcher.holdsJob(runner)) return false;
     // Only where the reaper has machine evidence: never on a runner nothing but GitHub speaks for.
     const { machine } = agent;
     return race.on === 'hooks' ? machine.hooksRun : !machine.hooksRun && machine.spec.ssm;
