@@ -66,6 +66,7 @@ locals {
     var.enable_probe ? {
       PROBE_DOCUMENT_NAME   = local.probe_document_name
       PROBE_TIMEOUT_SECONDS = tostring(var.probe_timeout_seconds)
+      PROBE_SETTLE_SECONDS  = tostring(var.probe_settle_seconds)
     } : {},
   )
 

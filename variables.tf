@@ -248,8 +248,19 @@ variable "probe_timeout_seconds" {
   }
 }
 
+variable "probe_settle_seconds" {
+  description = "Scale-down's settle for an instance whose probe answered right before its DELETE: the probe sees the job's `Runner.Worker`, which the runner starts one lock renewal (an HTTP round trip) after the job reaches it, long before the job-started hook. Should the probe not answer after it, the instance waits out the full `settle_seconds` and is judged without it. From 1 to `settle_seconds`."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.probe_settle_seconds >= 1 && var.probe_settle_seconds <= var.settle_seconds && floor(var.probe_settle_seconds) == var.probe_settle_seconds
+    error_message = "probe_settle_seconds must be a whole number of seconds from 1 to settle_seconds: the probe only ever shortens the settle."
+  }
+}
+
 variable "settle_seconds" {
-  description = "Pause between a batch's DELETEs and the final re-check before termination (scale-down), and before orphan-cleanup re-reads and re-lists: a job given to a runner just before its DELETE shows on the machine by then. The probe sees `Runner.Worker` within about a second; the job-started hook tags only after the job's \"Set up job\" has downloaded its actions, so raise this for hooks-only fleets whose jobs take long to set up. From 2 to 600, and it must leave room inside both functions' timeouts: `settle_seconds` + 60 (+ 2 x `probe_timeout_seconds` with the probe) at most each timeout."
+  description = "Pause between a window's DELETEs and the final re-check before termination (scale-down; `probe_settle_seconds` where the probe answered), and before orphan-cleanup re-reads and re-lists: a job given to a runner just before its DELETE shows on the machine by then. The probe sees `Runner.Worker` within about a second; the job-started hook tags only after the job's \"Set up job\" has downloaded its actions, so raise this for hooks-only fleets whose jobs take long to set up. From 2 to 600, and it must leave room inside both functions' timeouts: `settle_seconds` + 60 (+ 2 x `probe_timeout_seconds` with the probe) at most each timeout."
   type        = number
   default     = 15
 

@@ -73,6 +73,9 @@ function crossProblems(e: Parsed): string[] {
   if (e.UNREGISTERED_HOLD_MINUTES !== undefined && e.UNREGISTERED_HOLD_MINUTES > e.MAX_JOB_DURATION_MINUTES) {
     problems.push('UNREGISTERED_HOLD_MINUTES must not be more than MAX_JOB_DURATION_MINUTES (unset means equal to it)');
   }
+  if (e.PROBE_SETTLE_SECONDS !== undefined && e.PROBE_SETTLE_SECONDS > e.SETTLE_SECONDS) {
+    problems.push('PROBE_SETTLE_SECONDS must not be more than SETTLE_SECONDS (the probe only ever shortens the settle)');
+  }
   if (e.FUNCTION_TIMEOUT_SECONDS !== undefined) {
     const probeSeconds = e.PROBE_DOCUMENT_NAME !== undefined ? 2 * e.PROBE_TIMEOUT_SECONDS : 0;
     const needed = e.SETTLE_SECONDS + probeSeconds + LIMITS.runMarginSeconds;
@@ -129,7 +132,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     jobEvidence: e.JOB_EVIDENCE,
     ...(e.PROBE_DOCUMENT_NAME
-      ? { probe: { documentName: e.PROBE_DOCUMENT_NAME, timeoutSeconds: e.PROBE_TIMEOUT_SECONDS } }
+      ? { probe: { documentName: e.PROBE_DOCUMENT_NAME, timeoutSeconds: e.PROBE_TIMEOUT_SECONDS, settleSeconds: e.PROBE_SETTLE_SECONDS ?? Math.min(LIMITS.probeSettleSecondsDefault, e.SETTLE_SECONDS) } }
       : {}),
     settleSeconds: e.SETTLE_SECONDS,
     githubConcurrency: e.GITHUB_CONCURRENCY,

@@ -197,6 +197,14 @@ export const LIMITS = {
   settleSecondsMax: 600,
   settleSecondsDefault: 15,
   /**
+   * The settle where the probe answers for the machine: its Worker process exists from the
+   * job's first second (the Listener starts it one lock renewal, an HTTP round trip, after
+   * the job's message), so this covers that round trip, not the job's set-up.
+   */
+  probeSettleSecondsMin: 1,
+  /** Unset: this, or SETTLE_SECONDS where that is shorter. */
+  probeSettleSecondsDefault: 3,
+  /**
    * A longest job under 30 minutes is almost always a unit mistake (hours typed as minutes:
    * 1 to 24), and it would end real CI jobs: without machine evidence an unregistered
    * instance is terminated once this has passed.
@@ -270,6 +278,7 @@ export const envSchema = z.object({
     LIMITS.probeTimeoutSecondsDefault,
   ),
   SETTLE_SECONDS: wholeNumber('SETTLE_SECONDS', LIMITS.settleSecondsMin, LIMITS.settleSecondsMax, LIMITS.settleSecondsDefault),
+  PROBE_SETTLE_SECONDS: optionalWholeNumber('PROBE_SETTLE_SECONDS', LIMITS.probeSettleSecondsMin, LIMITS.settleSecondsMax),
   FUNCTION_TIMEOUT_SECONDS: optionalWholeNumber('FUNCTION_TIMEOUT_SECONDS', 1, LIMITS.functionTimeoutSecondsMax),
   GITHUB_CONCURRENCY: wholeNumber('GITHUB_CONCURRENCY', 1, 100, 10),
   GITHUB_POINTS_PER_MINUTE: wholeNumber('GITHUB_POINTS_PER_MINUTE', 60, 1_000_000, LIMITS.githubPointsPerMinuteDefault),
@@ -329,8 +338,14 @@ export interface Config {
     documentName: string;
     /** Deadline for all answers of one probe round. */
     timeoutSeconds: number;
+    /**
+     * The settle of an instance whose probe answered right before its DELETE (at most
+     * settleSeconds); should the probe not answer after it, the instance waits out the full
+     * settle before it is judged without the probe. Unset: the full settle (the loader always sets it).
+     */
+    settleSeconds?: number;
   };
-  /** Pause between deregistration and re-check, once per batch. */
+  /** Pause between deregistration and re-check, per window of DELETEs (the probe's own where it answers: probe.settleSeconds). */
   settleSeconds: number;
   githubConcurrency: number;
   dryRun: boolean;

@@ -124,6 +124,15 @@ export const LOOK_WINDOW_SIZE = 5;
  */
 export const MAX_LOOK_AGE_MS = 8_000;
 
+/**
+ * How far ahead of its DELETEs a window's look begins (look-ahead.ts): about what the look
+ * takes, so it has answered when the DELETEs before it are out, and is as fresh as it can
+ * be. Without the probe a look is GETs and one DescribeInstances (well under a second); a
+ * probe round takes 1-3 s (SSM Run Command).
+ */
+export const LOOK_LEAD_MS = 1_000;
+export const PROBE_LOOK_LEAD_MS = 3_000;
+
 /** A look's own cost in the time budget (GETs and DescribeInstances, without a probe round). */
 export const LOOK_COST_MS = 1_000;
 

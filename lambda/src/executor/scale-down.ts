@@ -45,7 +45,9 @@ import {
   type ExecutorReport,
   type Outcome,
 } from './outcome';
+import { LookAhead } from './look-ahead';
 import { probeRound } from './probe';
+import { SettleQueue } from './settle-queue';
 import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
 import { terminateInstances } from './terminate';
 
@@ -64,6 +66,10 @@ interface Candidate {
   note?: string;
   /** The probe was asked about this instance in this run (recorded on its outcome). */
   probed?: boolean;
+  /** The probe answered for the machine right before its DELETE: the probe's shorter settle applies. */
+  probeAnswered?: boolean;
+  /** When its window's last DELETE was sent: its settle counts from here. */
+  deregisteredAt?: Date;
 }
 
 interface Look {
@@ -139,6 +145,8 @@ class ScaleDownRun {
   readonly outcomes: Outcome[] = [];
   readonly errors: string[] = [];
   private readonly tagChanges: TagChange[] = [];
+  /** The looks of the batch under way. */
+  private looks: LookAhead<Candidate, Look> | undefined;
 
   constructor(
     private readonly ports: ExecutorPorts,
@@ -158,6 +166,12 @@ class ScaleDownRun {
 
   private get settleMs(): number {
     return this.env.config.settleSeconds * 1000;
+  }
+
+  /** The settle where the probe answered before the DELETE: never longer than the full one. */
+  private get probeSettleMs(): number {
+    const { config } = this.env;
+    return Math.min(config.probe?.settleSeconds ?? config.settleSeconds, config.settleSeconds) * 1000;
   }
 
   private get probeMs(): number {
@@ -210,17 +224,43 @@ class ScaleDownRun {
   async batch(candidates: Candidate[]): Promise<Candidate[]> {
     const planned = this.plan(candidates);
     const mine = candidates.slice(0, planned);
-    const survivors: Candidate[] = [];
-    let probing = false;
-    let done = 0;
-    for (const window of chunk(mine, LOOK_WINDOW_SIZE)) {
-      probing ||= window.some((c) => asksProbe(c.decision));
+    // Each window settles from its own DELETEs while the next windows are looked at and
+    // deregistered: an instance waits the settle after its DELETE, not after the batch's
+    // last. And a window's look (GETs, probe round, tags) begins while the DELETEs before it
+    // still go out, as far ahead as the look takes (lookLeadMs), so the DELETE stream hardly
+    // stops for it; every DELETE is still held to MAX_LOOK_AGE_MS from its own look.
+    const windows = chunk(mine, LOOK_WINDOW_SIZE);
+    const looks = new LookAhead(windows, {
+      look: (window) => this.look(window),
       // The plan was made on estimates: should the invocation run slower, stop looking.
-      if (this.env.remainingMs && this.env.remainingMs() < this.reserveMs(probing) + this.windowCostMs(window)) break;
-      survivors.push(...(await this.window(window)));
+      fits: (window, probing, deletesBefore) =>
+        !this.env.remainingMs || this.env.remainingMs() >= this.reserveMs(probing) + this.windowCostMs(window) + deletesBefore * DELETE_COST_MS,
+    });
+    this.looks = looks;
+    const settles = new SettleQueue();
+    let done = 0;
+    for (let i = 0; i < windows.length; i++) {
+      const look = looks.take(i);
+      if (!look) break;
+      const window = windows[i]!;
+      this.settleWindow(settles, await this.window(window, await look));
       done += window.length;
+      // Re-check whatever has settled meanwhile; its reads run beside the next DELETEs.
+      this.recheckDue(settles);
     }
-    await this.settleAndTerminate(survivors);
+    this.looks = undefined;
+    // The one place the run sleeps: until the next window has settled, one sleep at a time.
+    while (settles.pending) {
+      const next = settles.nextAt();
+      if (next === undefined) {
+        await settles.runningDone();
+        continue;
+      }
+      await this.env.sleep(Math.max(0, next - this.env.now().getTime()));
+      // Due by the time slept to, whatever the clock reads: a clock that did not move on
+      // (or moved back) must not keep the run sleeping for ever.
+      settles.startDue(Math.max(next, this.env.now().getTime()));
+    }
     const cap = Math.min(candidates.length, EC2_BATCH_SIZE);
     if (done < cap) {
       this.defer(candidates.slice(done));
@@ -242,10 +282,9 @@ class ScaleDownRun {
     return { at, reads, fresh, probes };
   }
 
-  /** Steps a-c for one window. Returns the candidates deregistered (or already gone) for the settle. */
-  private async window(window: Candidate[]): Promise<Candidate[]> {
+  /** Steps a-c for one window, on its look. Returns the candidates deregistered (or already gone) for the settle. */
+  private async window(window: Candidate[], look: Look): Promise<Candidate[]> {
     const { env } = this;
-    const look = await this.look(window);
     const proceeding = window.filter((c, i) => {
       const id = c.decision.instanceId;
       const verdict = judgeBeforeDelete({
@@ -258,12 +297,15 @@ class ScaleDownRun {
       });
       if (verdict.proceed) {
         c.skipDelete = verdict.skipDelete;
+        c.probeAnswered = asksProbe(c.decision) && look.probes.get(id)?.kind === 'answered';
         return true;
       }
       this.keep(c, verdict.reason, verdict.message);
       if (STREAK_ENDERS.has(verdict.reason)) this.tagChanges.push({ instanceId: id, remove: [TAG.idleSince] });
       return false;
     });
+    // From here on, only the DELETEs still to send hold the next looks back.
+    this.looks?.deletesLeft(window, proceeding.filter((c) => !c.skipDelete).length);
 
     if (env.config.dryRun) {
       for (const c of proceeding) {
@@ -297,6 +339,7 @@ class ScaleDownRun {
       if (!(age <= MAX_LOOK_AGE_MS)) {
         this.keep(c, 'look-too-old', `Kept for the next run: its look is ${Math.round(age / 1000)} s old, more than ${MAX_LOOK_AGE_MS / 1000} s; not deregistered.`);
         this.tagChanges.push({ instanceId: id, remove: [TAG.drainingSince] });
+        this.looks?.deleteSent(window);
         continue;
       }
       let outcome;
@@ -305,6 +348,7 @@ class ScaleDownRun {
       } catch (error) {
         outcome = { kind: 'error' as const, error: errorText(error) };
       }
+      this.looks?.deleteSent(window);
       if (outcome.kind === 'deleted' || outcome.kind === 'gone') {
         c.accepted = outcome.kind === 'deleted';
         deregistered.push(c);
@@ -324,24 +368,69 @@ class ScaleDownRun {
         });
       }
     }
-    for (const c of deregistered) c.markedAt = markedAt;
+    const deregisteredAt = env.now();
+    for (const c of deregistered) {
+      c.markedAt = markedAt;
+      c.deregisteredAt = deregisteredAt;
+    }
     return deregistered;
   }
 
-  /** Steps d-f for the deregistered candidates of one batch. */
-  private async settleAndTerminate(candidates: Candidate[]): Promise<void> {
+  /**
+   * Step d for the deregistered candidates of one window: when each is re-checked. Where
+   * the probe answered right before the DELETE, its Worker process would show a job from
+   * the job's first second, so those settle the probe's shorter time (PROBE_SETTLE_SECONDS);
+   * the rest the full SETTLE_SECONDS, which covers a job's set-up before its job-started
+   * hook. Both count from the window's last DELETE.
+   */
+  private settleWindow(settles: SettleQueue, candidates: Candidate[]): void {
     if (candidates.length === 0) return;
-    const { env, ports } = this;
-    await env.sleep(this.settleMs);
+    const from = Math.max(...candidates.map((c) => (c.deregisteredAt ?? this.env.now()).getTime()));
+    const quick = candidates.filter((c) => c.probeAnswered && this.probeSettleMs < this.settleMs);
+    const full = candidates.filter((c) => !quick.includes(c));
+    if (quick.length > 0) settles.add(from + this.probeSettleMs, () => this.afterQuickSettle(settles, quick, from));
+    if (full.length > 0) settles.add(from + this.settleMs, () => this.afterFullSettle(full));
+  }
 
-    // Step e: the probe first; then GitHub, only where it accepted a DELETE (a runner GitHub
-    // had already forgotten cannot come back busy) and no probe answered for the machine
-    // (its Worker process shows a job from the job's first second, so GitHub's word adds
-    // nothing there); then the tags of all.
-    const ids = candidates.map((c) => c.decision.instanceId);
+  /** Starts the re-checks of every window whose settle is over (they run on while the run goes on). */
+  private recheckDue(settles: SettleQueue): void {
+    settles.startDue(this.env.now().getTime());
+  }
+
+  private async afterFullSettle(candidates: Candidate[]): Promise<void> {
+    await this.recheckAndTerminate(candidates, await this.probeAfterSettle(candidates));
+  }
+
+  /**
+   * After the probe's short settle, an instance the probe did not answer for and that may
+   * be judged without it (hooks, or the rules without machine evidence) waits out the full
+   * settle first: those rules need the time a job's set-up (or GitHub's flag) takes.
+   */
+  private async afterQuickSettle(settles: SettleQueue, candidates: Candidate[], from: number): Promise<void> {
+    const probes = await this.probeAfterSettle(candidates);
+    const fallsBack = (c: Candidate): boolean => c.decision.probeOptional === true && probes.get(c.decision.instanceId)?.kind !== 'answered';
+    const later = candidates.filter(fallsBack);
+    if (later.length > 0) settles.add(from + this.settleMs, () => this.recheckAndTerminate(later, probes));
+    await this.recheckAndTerminate(candidates.filter((c) => !fallsBack(c)), probes);
+  }
+
+  /** Step e begins with the probe, for the candidates that ask it. */
+  private async probeAfterSettle(candidates: Candidate[]): Promise<Map<string, ProbeRead>> {
     const probing = candidates.filter((c) => asksProbe(c.decision));
     for (const c of probing) c.probed = true;
-    const probes = await probeRound(ports.probe, probing.map((c) => c.decision.instanceId));
+    return probeRound(this.ports.probe, probing.map((c) => c.decision.instanceId));
+  }
+
+  /**
+   * Step e after the probe's answers: GitHub, only where it accepted a DELETE (a runner
+   * GitHub had already forgotten cannot come back busy) and no probe answered for the
+   * machine (its Worker process shows a job from the job's first second, so GitHub's word
+   * adds nothing there); then the tags of all. Then step f.
+   */
+  private async recheckAndTerminate(candidates: Candidate[], probes: Map<string, ProbeRead>): Promise<void> {
+    if (candidates.length === 0) return;
+    const { env, ports } = this;
+    const ids = candidates.map((c) => c.decision.instanceId);
     const waitMs = recheckWaitMs(env);
     const noAnswer = (): RunnerRead => ({ kind: 'error', error: `no answer within ${waitMs / 1000} s (a rate-limit wait?)` });
     const asksGitHub = (c: Candidate): boolean => c.accepted === true && !(c.probed && probes.get(c.decision.instanceId)?.kind === 'answered');

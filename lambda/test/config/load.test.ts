@@ -67,6 +67,7 @@ describe('loadConfig: defaults', () => {
       PROBE_DOCUMENT_NAME: 'gh-ci-reaper-probe',
       PROBE_TIMEOUT_SECONDS: '20',
       SETTLE_SECONDS: '2',
+      PROBE_SETTLE_SECONDS: '1',
       FUNCTION_TIMEOUT_SECONDS: '102',
       GITHUB_CONCURRENCY: '100',
       GITHUB_POINTS_PER_MINUTE: '9000',
@@ -90,7 +91,7 @@ describe('loadConfig: defaults', () => {
       maxJobDurationMinutes: 50400,
       unregisteredHold: { maxMinutes: 120, maxInstances: 25 },
       jobEvidence: 'hooks',
-      probe: { documentName: 'gh-ci-reaper-probe', timeoutSeconds: 20 },
+      probe: { documentName: 'gh-ci-reaper-probe', timeoutSeconds: 20, settleSeconds: 1 },
       settleSeconds: 2,
       githubConcurrency: 100,
       dryRun: true,
@@ -305,11 +306,24 @@ describe('loadConfig: times and bounds', () => {
     expect(loadConfig({ ...MINIMAL_ENV, SETTLE_SECONDS: '600' }).settleSeconds).toBe(600);
   });
 
+  test('PROBE_SETTLE_SECONDS: 3 s by default (SETTLE_SECONDS where that is shorter), from 1, never longer than SETTLE_SECONDS', () => {
+    const probe = { PROBE_DOCUMENT_NAME: 'reaper-probe' };
+    expect(loadConfig({ ...MINIMAL_ENV, ...probe }).probe?.settleSeconds).toBe(3);
+    expect(loadConfig({ ...MINIMAL_ENV, ...probe, SETTLE_SECONDS: '2' }).probe?.settleSeconds).toBe(2);
+    expect(loadConfig({ ...MINIMAL_ENV, ...probe, PROBE_SETTLE_SECONDS: '15' }).probe?.settleSeconds).toBe(15);
+    expect(problemsOf({ ...MINIMAL_ENV, ...probe, PROBE_SETTLE_SECONDS: '0' })).toEqual(['PROBE_SETTLE_SECONDS must be a whole number from 1 to 600']);
+    expect(problemsOf({ ...MINIMAL_ENV, ...probe, PROBE_SETTLE_SECONDS: '3s' })).toEqual(['PROBE_SETTLE_SECONDS must be a whole number from 1 to 600']);
+    expect(problemsOf({ ...MINIMAL_ENV, ...probe, PROBE_SETTLE_SECONDS: '20', SETTLE_SECONDS: '15' })).toEqual([
+      'PROBE_SETTLE_SECONDS must not be more than SETTLE_SECONDS (the probe only ever shortens the settle)',
+    ]);
+  });
+
   test('with the probe on, both probe rounds must fit beside the settle', () => {
     const probe = { PROBE_DOCUMENT_NAME: 'reaper-probe', PROBE_TIMEOUT_SECONDS: '30', SETTLE_SECONDS: '15' };
     expect(loadConfig({ ...MINIMAL_ENV, ...probe, FUNCTION_TIMEOUT_SECONDS: '135' }).probe).toEqual({
       documentName: 'reaper-probe',
       timeoutSeconds: 30,
+      settleSeconds: 3,
     });
     expect(problemsOf({ ...MINIMAL_ENV, ...probe, FUNCTION_TIMEOUT_SECONDS: '134' })).toEqual([
       expect.stringContaining('at least SETTLE_SECONDS + 2 x PROBE_TIMEOUT_SECONDS + 60 (135 s here)'),
@@ -322,6 +336,7 @@ describe('loadConfig: times and bounds', () => {
     expect(loadConfig({ ...MINIMAL_ENV, PROBE_DOCUMENT_NAME: 'arn:aws:ssm:eu-west-1:123456789012:document/reaper-probe' }).probe).toEqual({
       documentName: 'arn:aws:ssm:eu-west-1:123456789012:document/reaper-probe',
       timeoutSeconds: 10,
+      settleSeconds: 3,
     });
   });
 });

@@ -34,6 +34,13 @@ function text(error: unknown): string {
 
 export class PortRecorder {
   readonly calls: RecordedCall[] = [];
+  /**
+   * Probe rounds go one at a time here. The scale-down executor looks at the next window
+   * while an earlier one is re-checked, so two rounds can overlap, and with a duplicated
+   * instance (ec2-dup-*) both can ask the same machine: the oracle tells the answers apart
+   * by the span of each call, which only works when rounds do not overlap.
+   */
+  private probeRounds: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: RunContext,
@@ -111,7 +118,13 @@ export class PortRecorder {
           (result, error) => ({ port: 'probe', method: 'onlineInstances', ids: [...ids], ...(result ? { result } : {}), ...(error ? { error } : {}) }),
           () => inner.onlineInstances(ids),
         ),
-      probe: (ids) => this.record((result) => ({ port: 'probe', method: 'probe', ids: [...ids], result: result ?? new Map() }), () => inner.probe(ids)),
+      probe: (ids) => {
+        const round = this.probeRounds.then(() =>
+          this.record((result) => ({ port: 'probe', method: 'probe', ids: [...ids], result: result ?? new Map() }), () => inner.probe(ids)),
+        );
+        this.probeRounds = round.catch(() => undefined);
+        return round;
+      },
     };
   }
 }

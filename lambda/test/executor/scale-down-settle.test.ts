@@ -1,0 +1,165 @@
+/**
+ * The scale-down executor's settles (issue 11): each window of DELETEs settles from its own
+ * last DELETE, not the batch's, and where the probe answered before the DELETE the probe's
+ * shorter settle applies, with the full one kept for whatever would be judged without it.
+ * In-memory ports on a recorded clock (a sleep moves it on).
+ */
+import { TAG, type Decision, type EvidenceSource } from '../../src/core';
+import type { ExecutorEnv } from '../../src/executor/outcome';
+import { runScaleDown } from '../../src/executor/scale-down';
+import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
+import { MemoryEc2, MemoryGitHub, MemoryProbe, RecordedClock, fleetTags } from '../helpers/memory-ports';
+
+let clock: RecordedClock;
+let ec2: MemoryEc2;
+let github: MemoryGitHub;
+let probe: MemoryProbe;
+
+beforeEach(() => {
+  clock = new RecordedClock();
+  ec2 = new MemoryEc2(clock);
+  github = new MemoryGitHub(clock);
+  probe = new MemoryProbe(clock);
+});
+
+const SETTLE_MS = 15_000;
+const PROBE_SETTLE_MS = 3_000;
+
+/**
+ * A sleep lets the re-checks already started run first (on this clock their calls take no
+ * time), as they would while a real sleep waits.
+ */
+async function sleep(ms: number): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  clock.advance(ms);
+}
+
+function env(overrides: Partial<ExecutorEnv> = {}): ExecutorEnv {
+  return {
+    config: testConfig({ settleSeconds: SETTLE_MS / 1000, probe: { documentName: 'probe-doc', timeoutSeconds: 10, settleSeconds: PROBE_SETTLE_MS / 1000 } }),
+    now: clock.now,
+    sleep,
+    ...overrides,
+  };
+}
+
+function fleet(n: number, evidence: EvidenceSource, extra: Partial<Decision> = {}, first = 0): Decision[] {
+  return Array.from({ length: n }, (_, k) => {
+    const id = `i-${String(first + k).padStart(17, '0')}`;
+    ec2.add(id, fleetTags(evidence === 'hooks' ? { [TAG.jobHooks]: '1' } : {}));
+    const runner = github.add(idleRunner(1000 + first + k, id));
+    return { instanceId: id, action: 'reclaim', reason: 'idle-confirmed', message: 'm.', owner: ORG, runner, evidence, environment: ENVIRONMENT, ...extra } as Decision;
+  });
+}
+
+const ports = () => ({ ec2, github, probe });
+const idle = () => ({ kind: 'answered' as const, busy: false, at: clock.now(), detail: 'no Runner.Worker' });
+
+/** When each instance's runner was deleted and when the instance was terminated. */
+function timesOf(instanceId: string): { deletedAt: number; terminatedAt: number | undefined } {
+  const runnerId = String(1000 + Number(instanceId.slice(2)));
+  const deletedAt = github.log.find((r) => r.call === 'delete' && r.ids[0] === runnerId)!.at;
+  const terminatedAt = ec2.log.find((r) => r.call === 'terminate' && r.ids.includes(instanceId))?.at;
+  return { deletedAt, terminatedAt };
+}
+
+describe('scale-down: each window settles from its own DELETEs', () => {
+  test('the first window is terminated while the last still settles; none before the settle after its own DELETE', async () => {
+    const decisions = fleet(15, 'hooks');
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(report.outcomes.every((o) => o.result === 'terminated')).toBe(true);
+    const times = decisions.map((d) => timesOf(d.instanceId));
+    for (const { deletedAt, terminatedAt } of times) expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(SETTLE_MS);
+    // Three windows of five: one TerminateInstances each, the first as soon as its own settle is over.
+    expect(ec2.calls('terminate')).toHaveLength(3);
+    const lastDeleteOfFirstWindow = times[4]!.deletedAt;
+    expect(times[0]!.terminatedAt! - lastDeleteOfFirstWindow).toBeLessThan(SETTLE_MS + github.deleteMs * 2);
+    expect(times[0]!.terminatedAt!).toBeLessThan(times[14]!.deletedAt + SETTLE_MS);
+  });
+});
+
+describe('scale-down: the probe settle (PROBE_SETTLE_SECONDS)', () => {
+  test('where the probe answered before the DELETE, it is asked again after its own settle, not the full one', async () => {
+    const decisions = fleet(3, 'probe');
+    for (const d of decisions) probe.answers.set(d.instanceId, idle());
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(report.outcomes.map((o) => o.result)).toEqual(['terminated', 'terminated', 'terminated']);
+    const { deletedAt, terminatedAt } = timesOf(decisions[2]!.instanceId);
+    expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(PROBE_SETTLE_MS);
+    expect(terminatedAt! - deletedAt).toBeLessThan(SETTLE_MS);
+    expect(probe.rounds).toHaveLength(2);
+  });
+
+  test('hooks instances the probe reaches too settle short as well, and a job the probe sees after it keeps', async () => {
+    const decisions = fleet(2, 'hooks', { probeToo: true, probeOptional: true });
+    for (const d of decisions) probe.answers.set(d.instanceId, idle());
+    github.deleteHook = (runnerId) => {
+      if (runnerId === 1001) probe.answers.set(decisions[1]!.instanceId, { ...idle(), busy: true, detail: 'Runner.Worker 42' });
+      return undefined;
+    };
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(report.outcomes.find((o) => o.instanceId === decisions[0]!.instanceId)).toMatchObject({ result: 'terminated' });
+    expect(report.outcomes.find((o) => o.instanceId === decisions[1]!.instanceId)).toMatchObject({ result: 'kept', reason: 'race-probe-busy-after-delete' });
+    const { deletedAt, terminatedAt } = timesOf(decisions[0]!.instanceId);
+    expect(terminatedAt! - deletedAt).toBeLessThan(SETTLE_MS);
+  });
+
+  test('no answer after the short settle: a hooks instance waits out the full settle, and a hook that tags by then keeps it', async () => {
+    const [quiet, tagged] = fleet(2, 'hooks', { probeToo: true, probeOptional: true });
+    probe.answers.set(quiet!.instanceId, idle());
+    probe.answers.set(tagged!.instanceId, idle());
+    const sleeps: number[] = [];
+    const report = await runScaleDown([quiet!, tagged!], ports(), {
+      ...env(),
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        await sleep(ms);
+        if (sleeps.length === 1) {
+          // The probe gives no answer after its short settle...
+          probe.answers.clear();
+        } else {
+          // ... and, later, before the full settle is over, the job-started hook of a job in
+          // its set-up tags one of them.
+          ec2.tagsOf(tagged!.instanceId)[TAG.job] = 'run-1/build';
+          ec2.tagsOf(tagged!.instanceId)[TAG.jobStartedAt] = clock.now().toISOString();
+        }
+      },
+    });
+    expect(report.outcomes.find((o) => o.instanceId === quiet!.instanceId)).toMatchObject({ result: 'terminated' });
+    expect(report.outcomes.find((o) => o.instanceId === quiet!.instanceId)!.message).toContain('the probe gave no answer');
+    expect(report.outcomes.find((o) => o.instanceId === tagged!.instanceId)).toMatchObject({ result: 'kept', reason: 'race-job-evidence-after-delete' });
+    const { deletedAt, terminatedAt } = timesOf(quiet!.instanceId);
+    expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(SETTLE_MS);
+  });
+
+  test('no answer after the short settle where the probe is the only evidence: kept at once, not judged later on less', async () => {
+    const [d] = fleet(1, 'probe');
+    probe.answers.set(d!.instanceId, idle());
+    github.deleteHook = () => {
+      probe.answers.clear();
+      return undefined;
+    };
+    const sleeps: number[] = [];
+    const report = await runScaleDown([d!], ports(), { ...env(), sleep: async (ms) => (sleeps.push(ms), sleep(ms)) });
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'probe-error', deregistered: true });
+    expect(sleeps).toEqual([PROBE_SETTLE_MS]);
+    expect(ec2.calls('terminate')).toHaveLength(0);
+  });
+
+  test('a probe without an answer before the DELETE gets the full settle (the hooks decide then)', async () => {
+    const [d] = fleet(1, 'hooks', { probeToo: true, probeOptional: true });
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'terminated' });
+    const { deletedAt, terminatedAt } = timesOf(d!.instanceId);
+    expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(SETTLE_MS);
+  });
+
+  test('without a probe settle in the configuration, the full settle stands', async () => {
+    const decisions = fleet(1, 'probe');
+    probe.answers.set(decisions[0]!.instanceId, idle());
+    const config = testConfig({ settleSeconds: SETTLE_MS / 1000, probe: { documentName: 'probe-doc', timeoutSeconds: 10 } });
+    await runScaleDown(decisions, ports(), env({ config }));
+    const { deletedAt, terminatedAt } = timesOf(decisions[0]!.instanceId);
+    expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(SETTLE_MS);
+  });
+});
