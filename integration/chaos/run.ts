@@ -227,6 +227,7 @@ export async function runSetting(setting: ChaosSetting, options: ChaosOptions): 
 export function matrixSettings(models: readonly GitHubModel[] = GITHUB_MODELS, workloads: readonly ChaosWorkload[] = WORKLOADS): ChaosSetting[] {
   const pairs: [StrategyKey, FleetEvidence][] = [
     ['ours', 'hooks'],
+    ['ours', 'hooks-ssm'],
     ['ours', 'probe'],
     ['ours', 'none'],
     ['ours', 'mixed'],
@@ -251,7 +252,7 @@ export function withOracleRatios(rows: readonly ChaosRow[]): ChaosRow[] {
 
 export const LEGEND: Record<string, string> = {
   strategy: 'ours = runner-reaper as the handlers run it; a = read busy, delete, terminate; b = delete, terminate on 204; c = delete, re-check, terminate on 404; oracle = knows the truth at each scheduled run',
-  evidence: 'hooks = every machine has the ghr:job-hooks marker; probe = no hooks, SSM online; none = neither; mixed = every other machine with hooks, the rest none; reference = the fleet beside the references and the oracle (hooks, unread)',
+  evidence: 'hooks = every machine has the ghr:job-hooks marker, no SSM; hooks-ssm = the same with SSM online (the probe is asked too); probe = no hooks, SSM online; none = neither; mixed = every other machine with hooks, the rest none; reference = the fleet beside the references and the oracle (hooks, unread)',
   reclaims: 'removal attempts: ours = reclaim decisions, references = DELETEs sent, oracle = instances reclaimed',
   killed: 'jobs killed by termination of their instance (the reaper\'s fault)',
   cancelled: 'jobs GitHub cancelled because their runner was deleted while it held them',

@@ -46,7 +46,7 @@ describe(`chaos comparison (seed ${seed})`, () => {
     const keys = report.rows.map((r) => `${r.workload}/${r.model}/${r.strategy}/${r.evidence}`);
     const expected = WORKLOADS.flatMap((w) =>
       GITHUB_MODELS.flatMap((m) =>
-        ['ours/hooks', 'ours/probe', 'ours/none', 'ours/mixed', 'a/reference', 'b/reference', 'c/reference', 'oracle/reference'].map((s) => `${w.name}/${m.name}/${s}`),
+        ['ours/hooks', 'ours/hooks-ssm', 'ours/probe', 'ours/none', 'ours/mixed', 'a/reference', 'b/reference', 'c/reference', 'oracle/reference'].map((s) => `${w.name}/${m.name}/${s}`),
       ),
     );
     expect(keys).toEqual(expected);
@@ -54,7 +54,7 @@ describe(`chaos comparison (seed ${seed})`, () => {
       expect(row).toMatchObject({
         model: expect.any(String),
         strategy: expect.stringMatching(/^(ours|a|b|c|oracle)$/),
-        evidence: expect.stringMatching(/^(hooks|probe|none|mixed|reference)$/),
+        evidence: expect.stringMatching(/^(hooks|hooks-ssm|probe|none|mixed|reference)$/),
         reclaims: expect.any(Number),
         killed: expect.any(Number),
         cancelled: expect.any(Number),
@@ -83,7 +83,7 @@ describe(`chaos comparison (seed ${seed})`, () => {
   });
 
   it('ours beside a fleet with job hooks or the probe kills no job under any model, in either workload', () => {
-    expect(replay(killsWithEvidence(report.rows, ['hooks', 'probe']))).toEqual([]);
+    expect(replay(killsWithEvidence(report.rows, ['hooks', 'hooks-ssm', 'probe']))).toEqual([]);
   });
 
   it('ours beside a partial rollout kills no job on an instance that had evidence', () => {
@@ -95,15 +95,19 @@ describe(`chaos comparison (seed ${seed})`, () => {
   });
 
   it('in the natural workload ours with job hooks or the probe cancels at least 10 times fewer jobs than (b)', () => {
-    expect(replay(naturalCancellations(report.rows, 10, ['hooks', 'probe']))).toEqual([]);
+    expect(replay(naturalCancellations(report.rows, 10, ['hooks', 'hooks-ssm', 'probe']))).toEqual([]);
   });
 
-  it('reports ours against the oracle (issue 11 asks for at most 1.25x with hooks or the probe; not yet asserted)', () => {
+  it('in the natural workload ours with the probe, alone or beside hooks, wastes at most 1.25x the oracle\'s idle runner-minutes under every model (issue 11)', () => {
+    expect(replay(oracleRatioGoal(report.rows, 1.25, ['probe', 'hooks-ssm']))).toEqual([]);
+  });
+
+  it('reports ours against the oracle everywhere (with hooks and no SSM the 1.25x goal is not met: see docs/design.md)', () => {
     const ours = report.rows.filter((r) => r.strategy === 'ours');
     expect(ours.every((r) => typeof r.oracleRatio === 'number' && r.oracleRatio > 0)).toBe(true);
     console.log(
       `Idle runner-minutes over the oracle's: ${ours.map((r) => `${r.workload}/${r.model}/${r.evidence} ${r.oracleRatio}x`).join(', ')}\n` +
-        `Over 1.25x: ${oracleRatioGoal(report.rows, 1.25).length} of ${ours.filter((r) => r.evidence === 'hooks' || r.evidence === 'probe').length} settings with hooks or the probe`,
+        `Over 1.25x in the natural workload: ${oracleRatioGoal(report.rows, 1.25).join('; ') || 'none'}`,
     );
   });
 });

@@ -95,6 +95,15 @@ describe('chaos goals', () => {
     ]);
     expect(rows.map((r) => r.oracleRatio)).toEqual([1, 1.25, 1.3, 1]);
     expect(oracleRatioGoal(rows)).toEqual(['natural / 204-continues / ours (probe): 2600 idle runner-min, 1.3x the oracle (goal 1.25x)']);
+    expect(oracleRatioGoal(rows, 1.25, ['hooks'])).toEqual([]);
+    expect(oracleRatioGoal(rows, 1.2, ['hooks'])).toHaveLength(1);
+    // The forced workload is left out unless asked for.
+    const forced = withOracleRatios([
+      row({ workload: 'forced', strategy: 'oracle', evidence: 'reference', idleRunnerMinutes: 2000 }),
+      row({ workload: 'forced', strategy: 'ours', evidence: 'probe', idleRunnerMinutes: 3000 }),
+    ]);
+    expect(oracleRatioGoal(forced)).toEqual([]);
+    expect(oracleRatioGoal(forced, 1.25, ['probe'], ['forced'])).toHaveLength(1);
   });
 
   it('oracleIsHarmless, referencesAreHarmed and enoughReclaims', () => {
