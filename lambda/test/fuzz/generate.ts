@@ -9,7 +9,7 @@
 import { TAG } from '../../src/core/tags';
 import { FAULT_GROUPS, FaultPlan, type FaultKind, type Profile } from './faults';
 import { APPLICATION, ENVIRONMENT, FOREIGN_ENVIRONMENT, OWNERS, World, isoOf, type Machine } from './model';
-import { Gen, caseSeed } from './random';
+import { Gen, caseSeed, keyed } from './random';
 import type { RunKind } from './run-context';
 
 const MINUTE = 60_000;
@@ -195,6 +195,10 @@ export function generateCase(seed: number, caseNo: number, enabled: ReadonlySet<
   const focus = focusOf(caseNo, enabled);
   const plan = new FaultPlan(profile, focus, enabled);
   const env = configEnv(g, quiet, focus);
+  // The probe's own settle, shorter than the full one, where the probe answers (and the
+  // full one after it where the probe then gives no answer). From a stream of its own, so
+  // the rest of each case stays as it was.
+  if (env.PROBE_DOCUMENT_NAME && env.SETTLE_SECONDS !== '2') env.PROBE_SETTLE_SECONDS = keyed(cs, 'probe-settle').pick(['1', '3', env.SETTLE_SECONDS]);
   const maxJobMs = Number(env.MAX_JOB_DURATION_MINUTES) * MINUTE;
   const start = EPOCH + g.int(0, 86_400) * 1000;
   const world = new World(cs, start - maxJobMs, maxJobMs, Number(env.SETTLE_SECONDS) * 1000);
