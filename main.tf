@@ -66,7 +66,9 @@ locals {
     var.enable_probe ? {
       PROBE_DOCUMENT_NAME   = local.probe_document_name
       PROBE_TIMEOUT_SECONDS = tostring(var.probe_timeout_seconds)
-      PROBE_SETTLE_SECONDS  = tostring(var.probe_settle_seconds)
+    } : {},
+    var.enable_probe && var.probe_settle_seconds != null ? {
+      PROBE_SETTLE_SECONDS = tostring(var.probe_settle_seconds)
     } : {},
   )
 

@@ -249,13 +249,13 @@ variable "probe_timeout_seconds" {
 }
 
 variable "probe_settle_seconds" {
-  description = "Scale-down's settle for an instance whose probe answered right before its DELETE: the probe sees the job's `Runner.Worker`, which the runner starts one lock renewal (an HTTP round trip) after the job reaches it, long before the job-started hook. Should the probe not answer after it, the instance waits out the full `settle_seconds` and is judged without it. From 1 to `settle_seconds`."
+  description = "Scale-down's settle for an instance whose probe answered right before its DELETE: the probe sees the job's `Runner.Worker`, which the runner starts one lock renewal (an HTTP round trip) after the job reaches it, long before the job-started hook. Should the probe not answer after it, the instance waits out the full `settle_seconds` and is judged without it. From 1 to `settle_seconds`; null: 3, or `settle_seconds` where that is shorter."
   type        = number
-  default     = 3
+  default     = null
 
   validation {
-    condition     = var.probe_settle_seconds >= 1 && var.probe_settle_seconds <= var.settle_seconds && floor(var.probe_settle_seconds) == var.probe_settle_seconds
-    error_message = "probe_settle_seconds must be a whole number of seconds from 1 to settle_seconds: the probe only ever shortens the settle."
+    condition     = var.probe_settle_seconds == null || try(var.probe_settle_seconds >= 1 && var.probe_settle_seconds <= var.settle_seconds && floor(var.probe_settle_seconds) == var.probe_settle_seconds, false)
+    error_message = "probe_settle_seconds must be null or a whole number of seconds from 1 to settle_seconds: the probe only ever shortens the settle."
   }
 }
 

@@ -131,6 +131,7 @@ run "every_input_reaches_its_environment_variable" {
     job_evidence                    = "hooks"
     probe_timeout_seconds           = 41
     settle_seconds                  = 19
+    probe_settle_seconds            = 17
     github_concurrency              = 23
     dry_run                         = true
     log_level                       = "DEBUG"
@@ -170,6 +171,7 @@ run "every_input_reaches_its_environment_variable" {
       f.configuration.environment_variables.JOB_EVIDENCE == "hooks" &&
       f.configuration.environment_variables.PROBE_DOCUMENT_NAME == "fleet-a-reaper-probe" &&
       f.configuration.environment_variables.PROBE_TIMEOUT_SECONDS == "41" &&
+      f.configuration.environment_variables.PROBE_SETTLE_SECONDS == "17" &&
       f.configuration.environment_variables.SETTLE_SECONDS == "19" &&
       f.configuration.environment_variables.GITHUB_CONCURRENCY == "23" &&
       f.configuration.environment_variables.DRY_RUN == "true" &&
@@ -696,6 +698,31 @@ run "settle_seconds_must_be_at_least_two" {
     settle_seconds = 1
   }
   expect_failures = [var.settle_seconds]
+}
+
+run "probe_settle_seconds_must_not_exceed_settle_seconds" {
+  command = plan
+  variables {
+    settle_seconds       = 10
+    probe_settle_seconds = 11
+  }
+  expect_failures = [var.probe_settle_seconds]
+}
+
+run "probe_settle_seconds_must_be_at_least_one" {
+  command = plan
+  variables {
+    probe_settle_seconds = 0
+  }
+  expect_failures = [var.probe_settle_seconds]
+}
+
+run "probe_settle_seconds_unset_leaves_the_functions_default" {
+  command = plan
+  assert {
+    condition     = !contains(keys(module.scale_down.configuration.environment_variables), "PROBE_SETTLE_SECONDS")
+    error_message = "Unset, the function picks 3 s (or settle_seconds where shorter) itself."
+  }
 }
 
 run "settle_seconds_must_fit_in_the_scale_down_timeout" {
