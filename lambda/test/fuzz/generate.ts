@@ -198,7 +198,8 @@ export function generateCase(seed: number, caseNo: number, enabled: ReadonlySet<
   // The probe's own settle, shorter than the full one, where the probe answers (and the
   // full one after it where the probe then gives no answer). From a stream of its own, so
   // the rest of each case stays as it was.
-  if (env.PROBE_DOCUMENT_NAME && env.SETTLE_SECONDS !== '2') env.PROBE_SETTLE_SECONDS = keyed(cs, 'probe-settle').pick(['1', '3', env.SETTLE_SECONDS]);
+  const settle = env.SETTLE_SECONDS ?? '15';
+  if (env.PROBE_DOCUMENT_NAME && settle !== '2') env.PROBE_SETTLE_SECONDS = keyed(cs, 'probe-settle').pick(['1', '3', settle]);
   const maxJobMs = Number(env.MAX_JOB_DURATION_MINUTES) * MINUTE;
   const start = EPOCH + g.int(0, 86_400) * 1000;
   const world = new World(cs, start - maxJobMs, maxJobMs, Number(env.SETTLE_SECONDS) * 1000);
