@@ -249,7 +249,7 @@ variable "probe_timeout_seconds" {
 }
 
 variable "probe_settle_seconds" {
-  description = "Scale-down's settle for an instance whose probe answered right before its DELETE: the probe sees the job's `Runner.Worker`, which the runner starts one lock renewal (an HTTP round trip) after the job reaches it, long before the job-started hook. Should the probe not answer after it, the instance waits out the full `settle_seconds` and is judged without it. From 1 to `settle_seconds`; null: 3, or `settle_seconds` where that is shorter."
+  description = "Scale-down's settle for an instance whose probe answered right before its DELETE: the probe sees the job's `Runner.Worker`, which the runner starts one lock renewal (an HTTP round trip) after the job reaches it, long before the job-started hook. Should the probe not answer after it, the instance waits out the full `settle_seconds` and is asked again; where the probe is its only evidence, no answer keeps it. From 1 to `settle_seconds`; null: 3, or `settle_seconds` where that is shorter."
   type        = number
   default     = null
 

@@ -54,7 +54,11 @@ export class DispatcherGitHub implements GitHubPort {
     });
   }
 
-  deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome> {
+  deleteRunner(owner: OwnerRef, runnerId: number, sendWithinMs?: number): Promise<DeleteOutcome> {
+    const late =
+      sendWithinMs === undefined
+        ? undefined
+        : { at: this.transport.now() + sendWithinMs, answer: (): DeleteOutcome => ({ kind: 'not-sent', detail: 'its turn came after its deadline' }) };
     return this.transport.call('write', (): DeleteOutcome => {
       this.calls.delete++;
       const answer = this.dispatcher.deleteRunner(owner, runnerId);
@@ -62,7 +66,7 @@ export class DispatcherGitHub implements GitHubPort {
       if (answer.status === 404) return { kind: 'gone' };
       // 422, and the 2021 500 "may be actively running a job": both are GitHub's refusal.
       return { kind: 'busy', detail: answer.message };
-    });
+    }, late);
   }
 
   private view(r: TwinRunner): RunnerView {

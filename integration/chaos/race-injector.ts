@@ -34,9 +34,9 @@ export class RaceInjector implements GitHubPort {
     return read;
   }
 
-  async deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome> {
+  async deleteRunner(owner: OwnerRef, runnerId: number, sendWithinMs?: number): Promise<DeleteOutcome> {
     this.maybeLand(runnerId);
-    const outcome = await this.inner.deleteRunner(owner, runnerId);
+    const outcome = await this.inner.deleteRunner(owner, runnerId, sendWithinMs);
     this.maybeLand(runnerId);
     return outcome;
   }

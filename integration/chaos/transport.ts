@@ -38,8 +38,17 @@ export class VirtualTransport {
     private readonly spec: TransportSpec,
   ) {}
 
-  /** Runs `act` (the service's side of the call) half-way through one paced round trip. */
-  async call<T>(kind: 'read' | 'write', act: () => T): Promise<T> {
+  /** The clock calls are timed on. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Runs `act` (the service's side of the call) half-way through one paced round trip.
+   * With `late`: a call whose turn (write queue, concurrency slot) comes after `late.at` is
+   * never sent, and `late.answer` stands for it (the client's send deadline).
+   */
+  async call<T>(kind: 'read' | 'write', act: () => T, late?: { at: number; answer: () => T }): Promise<T> {
     if (kind === 'write' && this.spec.writeIntervalMs > 0) {
       let release!: () => void;
       const previous = this.writeChain;
@@ -48,18 +57,20 @@ export class VirtualTransport {
       try {
         const wait = this.nextWriteAt - this.clock.now();
         if (wait > 0) await this.clock.sleep(wait);
+        if (late && this.clock.now() > late.at) return late.answer();
         this.nextWriteAt = this.clock.now() + this.spec.writeIntervalMs;
-        return await this.roundTrip(act);
+        return await this.roundTrip(act, late);
       } finally {
         release();
       }
     }
-    return this.roundTrip(act);
+    return this.roundTrip(act, late);
   }
 
-  private async roundTrip<T>(act: () => T): Promise<T> {
+  private async roundTrip<T>(act: () => T, late?: { at: number; answer: () => T }): Promise<T> {
     await this.acquire();
     try {
+      if (late && this.clock.now() > late.at) return late.answer();
       const [lo, hi] = this.spec.latencyMs;
       const latency = lo + (hi - lo) * this.random();
       await this.clock.sleep(latency / 2);

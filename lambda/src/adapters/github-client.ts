@@ -166,6 +166,24 @@ interface Budget {
   controller: AbortController;
   startedAt?: number;
   timer?: ReturnType<typeof setTimeout>;
+  /** Epoch ms after which the request is not sent any more (`request.notAfter`). */
+  notAfter?: number;
+}
+
+/**
+ * A request whose turn in the queues (concurrency, pacing) came after its deadline: never
+ * sent. Octokit hands it on as the `cause` of its RequestError.
+ */
+export class SendDeadlineError extends Error {
+  override readonly name = 'SendDeadlineError';
+}
+
+/** The SendDeadlineError behind an Octokit error, if that is what it is. */
+export function sendDeadlineOf(error: unknown): SendDeadlineError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 3; e = e.cause, depth++) {
+    if (e instanceof SendDeadlineError) return e;
+  }
+  return undefined;
 }
 
 type ResolvedOptions = Required<Omit<GitHubClientOptions, 'onRequest' | 'warn' | 'fetch' | 'writeIntervalMs'>> &
@@ -337,7 +355,8 @@ export class GitHubClients {
     octokit.hook.wrap('request', async (request, options) => {
       if ((options.request as { signal?: AbortSignal } | undefined)?.signal) return request(options);
       const controller = new AbortController();
-      const budget: Budget = { controller };
+      const notAfter = (options.request as { notAfter?: unknown } | undefined)?.notAfter;
+      const budget: Budget = { controller, ...(typeof notAfter === 'number' ? { notAfter } : {}) };
       // A copy: the request defaults object is shared by every request of this client.
       options.request = { ...options.request, signal: controller.signal };
       this.budgets.set(controller.signal, budget);
@@ -360,6 +379,9 @@ export class GitHubClients {
       const waitMs = this.pacer.reserve(endpointOf(method, url), pointsOf(method));
       if (waitMs > 0) await abortableSleep(waitMs, init?.signal ?? undefined);
       const budget = init?.signal ? this.budgets.get(init.signal) : undefined;
+      if (budget?.notAfter !== undefined && Date.now() > budget.notAfter) {
+        throw new SendDeadlineError(`not sent: its turn came ${Date.now() - budget.notAfter} ms after its deadline`);
+      }
       if (budget && budget.startedAt === undefined) {
         budget.startedAt = Date.now();
         budget.timer = setTimeout(() => budget.controller.abort(abortError()), o.requestBudgetMs);

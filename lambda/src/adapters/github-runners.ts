@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { DeleteOutcome, OwnerRef, RunnerRead, RunnerView } from '../core';
 import type { ReaperOctokit } from './github-client';
-import { splitRepo } from './github-client';
+import { sendDeadlineOf, splitRepo } from './github-client';
 import type { GitHubPort, GitHubTiming } from './ports';
 
 const PER_PAGE = 100;
@@ -243,7 +243,8 @@ export class GitHubRunners implements GitHubPort {
     }
   }
 
-  async deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome> {
+  async deleteRunner(owner: OwnerRef, runnerId: number, sendWithinMs?: number): Promise<DeleteOutcome> {
+    const notAfter = sendWithinMs === undefined ? undefined : Date.now() + Math.max(0, sendWithinMs);
     const client = await this.client(owner);
     if (!client.ok) return { kind: 'error', error: client.error };
     let status: number;
@@ -252,11 +253,13 @@ export class GitHubRunners implements GitHubPort {
       const response = await octokit.request(`DELETE ${route.base}/{runner_id}`, {
         ...route.params,
         runner_id: runnerId,
-        // Never retried: see github-client.ts.
-        request: { retries: 0 },
+        // Never retried: see github-client.ts. Not sent after `notAfter` (SendDeadlineError).
+        request: { retries: 0, ...(notAfter !== undefined ? { notAfter } : {}) },
       });
       status = response.status;
     } catch (error) {
+      const late = sendDeadlineOf(error);
+      if (late) return { kind: 'not-sent', detail: late.message };
       // Never sent again in this run; the next run looks the installation up afresh.
       if (isInstallationFailure(error)) {
         this.options.forget?.(owner);

@@ -77,7 +77,12 @@ export interface GitHubReadPort {
 
 export interface GitHubWritePort {
   /** One DELETE, never retried, classified. Never throws. */
-  deleteRunner(owner: OwnerRef, runnerId: number): Promise<DeleteOutcome>;
+  /**
+   * Never retried. `sendWithinMs`: the request is not sent if its turn (concurrency,
+   * pacing) comes later than this from the call; the answer is then `not-sent`. A
+   * duration, not a time: the caller's clock need not be the client's.
+   */
+  deleteRunner(owner: OwnerRef, runnerId: number, sendWithinMs?: number): Promise<DeleteOutcome>;
 }
 
 export type GitHubPort = GitHubReadPort & GitHubWritePort;

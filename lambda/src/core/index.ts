@@ -34,6 +34,7 @@ export {
   asksProbe,
   judgeAfterSettle,
   judgeBeforeDelete,
+  vanishedUnseen,
   type BeforeDeleteInput,
   type SettleJudgementInput,
   type SettleJudgement,

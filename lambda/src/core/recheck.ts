@@ -131,6 +131,16 @@ function probeVerdict(decision: Decision, probe: ProbeRead | undefined, phase: '
   return undefined;
 }
 
+/**
+ * A runner gone from GitHub whose job nothing after the settle could see: without machine
+ * evidence, or with hooks alone where the probe was to be asked and gave no answer (a job
+ * in its set-up has not tagged yet). GitHub consumes an ephemeral runner's registration
+ * when it assigns a job, so gone may mean busy.
+ */
+export function vanishedUnseen(decision: Decision, probe: ProbeRead | undefined): boolean {
+  return (decision.evidence ?? 'none') === 'none' || probeFellThrough(decision, probe);
+}
+
 const keepAfter = (reason: ReasonCode, message: string): SettleJudgement => ({ terminate: false, reason, message });
 
 /**
@@ -190,7 +200,7 @@ export function judgeBeforeDelete(input: BeforeDeleteInput): DeleteJudgement {
   if (seen) return keepBefore('race-job-evidence-before-delete', `Kept: ${seen} before the DELETE.`);
   const probe = probeVerdict(decision, input.probe, 'before');
   if (probe) return keepBefore(probe.reason, probe.message);
-  if (read.kind === 'gone' && ((decision.evidence ?? 'none') === 'none' || probeFellThrough(decision, input.probe))) {
+  if (read.kind === 'gone' && vanishedUnseen(decision, input.probe)) {
     // GitHub consumes an ephemeral runner's registration when it assigns a job, so a
     // runner that vanished since the listing may be running one. Without machine evidence
     // nothing after the settle could see that job; with hooks alone where the probe was

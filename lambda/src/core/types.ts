@@ -251,4 +251,6 @@ export type DeleteOutcome =
   | { kind: 'deleted' }
   | { kind: 'gone' }
   | { kind: 'busy'; detail: string }
-  | { kind: 'error'; error: string };
+  | { kind: 'error'; error: string }
+  /** Never sent: its turn in the client's queues came after its deadline (the look's age). */
+  | { kind: 'not-sent'; detail: string };

@@ -22,6 +22,7 @@ import {
   asksProbe,
   judgeAfterSettle,
   judgeBeforeDelete,
+  vanishedUnseen,
   type Decision,
   type InstanceView,
   type OwnerRef,
@@ -49,7 +50,7 @@ import { LookAhead } from './look-ahead';
 import { probeRound } from './probe';
 import { SettleQueue } from './settle-queue';
 import { applyTagChanges, decisionTagChanges, type TagChange } from './tag-changes';
-import { terminateInstances } from './terminate';
+import { terminateBudget, terminateInstances } from './terminate';
 
 /** A reclaim decision with what the executor needs present. */
 interface Candidate {
@@ -145,6 +146,10 @@ class ScaleDownRun {
   readonly outcomes: Outcome[] = [];
   readonly errors: string[] = [];
   private readonly tagChanges: TagChange[] = [];
+  /** Candidates that have their outcome: a re-check that fails keeps only the others. */
+  private readonly judged = new Set<Candidate>();
+  /** MAX_TERMINATE_CALLS for the whole run, however many windows it terminates in. */
+  private readonly terminations = terminateBudget();
   /** The looks of the batch under way. */
   private looks: LookAhead<Candidate, Look> | undefined;
 
@@ -154,6 +159,7 @@ class ScaleDownRun {
   ) {}
 
   keep(subject: Candidate | Decision, reason: Outcome['reason'], message: string, extra: Partial<Outcome> = {}): void {
+    if ('decision' in subject) this.judged.add(subject);
     const decision = 'decision' in subject ? subject.decision : subject;
     const probed = 'decision' in subject && subject.probed ? { probed: true } : {};
     this.outcomes.push({ ...kept(decision, reason, message), ...probed, ...extra });
@@ -253,7 +259,8 @@ class ScaleDownRun {
     while (settles.pending) {
       const next = settles.nextAt();
       if (next === undefined) {
-        await settles.runningDone();
+        // Only re-checks running: wait until one ends or adds another (a probe fallback).
+        await settles.changed();
         continue;
       }
       await this.env.sleep(Math.max(0, next - this.env.now().getTime()));
@@ -344,14 +351,28 @@ class ScaleDownRun {
       }
       let outcome;
       try {
-        outcome = await this.ports.github.deleteRunner(c.owner, c.runner.id);
+        // The client may queue it (concurrency shared with other windows' reads, pacing):
+        // it is not sent once its look is MAX_LOOK_AGE_MS old, whatever the wait.
+        outcome = await this.ports.github.deleteRunner(c.owner, c.runner.id, MAX_LOOK_AGE_MS - age);
       } catch (error) {
         outcome = { kind: 'error' as const, error: errorText(error) };
       }
       this.looks?.deleteSent(window);
-      if (outcome.kind === 'deleted' || outcome.kind === 'gone') {
+      if (outcome.kind === 'gone' && vanishedUnseen(c.decision, look.probes.get(id))) {
+        // Gone between the look and the DELETE: as at the look, an ephemeral runner that took
+        // a job, which nothing after the settle could see here.
+        this.keep(
+          c,
+          'runner-vanished',
+          `Kept: runner ${c.runner.name} vanished from GitHub between the look and the DELETE (an ephemeral runner may have taken a job) and no machine evidence could tell; ${TAG.drainingSince} stays for orphan-cleanup.`,
+          { deregistered: true },
+        );
+      } else if (outcome.kind === 'deleted' || outcome.kind === 'gone') {
         c.accepted = outcome.kind === 'deleted';
         deregistered.push(c);
+      } else if (outcome.kind === 'not-sent') {
+        this.keep(c, 'look-too-old', `Kept for the next run: its DELETE waited past the look's ${MAX_LOOK_AGE_MS / 1000} s (${outcome.detail}); not deregistered.`);
+        this.tagChanges.push({ instanceId: id, remove: [TAG.drainingSince] });
       } else if (outcome.kind === 'busy') {
         this.keep(c, 'race-delete-refused', `Kept: GitHub refused to remove runner ${c.runner.name}: ${outcome.detail}`);
         this.tagChanges.push({ instanceId: id, remove: [TAG.drainingSince, TAG.idleSince] });
@@ -388,8 +409,25 @@ class ScaleDownRun {
     const from = Math.max(...candidates.map((c) => (c.deregisteredAt ?? this.env.now()).getTime()));
     const quick = candidates.filter((c) => c.probeAnswered && this.probeSettleMs < this.settleMs);
     const full = candidates.filter((c) => !quick.includes(c));
-    if (quick.length > 0) settles.add(from + this.probeSettleMs, () => this.afterQuickSettle(settles, quick, from));
-    if (full.length > 0) settles.add(from + this.settleMs, () => this.afterFullSettle(full));
+    if (quick.length > 0) settles.add(from + this.probeSettleMs, () => this.guarded(quick, () => this.afterQuickSettle(settles, quick, from)));
+    if (full.length > 0) settles.add(from + this.settleMs, () => this.guarded(full, () => this.afterFullSettle(full)));
+  }
+
+  /**
+   * A re-check runs beside the rest of the run: should it throw (a bug, an answer no
+   * adapter foresaw), its candidates without an outcome are kept, deregistered, with the
+   * draining mark for orphan-cleanup, and the run goes on.
+   */
+  private async guarded(candidates: Candidate[], recheck: () => Promise<void>): Promise<void> {
+    try {
+      await recheck();
+    } catch (error) {
+      this.errors.push(`re-check failed: ${errorText(error)}`);
+      for (const c of candidates) {
+        if (this.judged.has(c)) continue;
+        this.keep(c, 'aws-error', `Kept: the re-check after the settle failed (${errorText(error)}); ${TAG.drainingSince} stays for orphan-cleanup.`, { deregistered: true });
+      }
+    }
   }
 
   /** Starts the re-checks of every window whose settle is over (they run on while the run goes on). */
@@ -410,7 +448,8 @@ class ScaleDownRun {
     const probes = await this.probeAfterSettle(candidates);
     const fallsBack = (c: Candidate): boolean => c.decision.probeOptional === true && probes.get(c.decision.instanceId)?.kind !== 'answered';
     const later = candidates.filter(fallsBack);
-    if (later.length > 0) settles.add(from + this.settleMs, () => this.recheckAndTerminate(later, probes));
+    // Asked again then: a Worker that started late (a retried lock renewal) shows by then.
+    if (later.length > 0) settles.add(from + this.settleMs, () => this.guarded(later, () => this.afterFullSettle(later)));
     await this.recheckAndTerminate(candidates.filter((c) => !fallsBack(c)), probes);
   }
 
@@ -458,11 +497,12 @@ class ScaleDownRun {
     if (toTerminate.length === 0) return;
 
     // Step f: terminate. A failure leaves the draining mark: orphan-cleanup retries safely.
-    const result = await terminateInstances(ports.ec2, toTerminate.map((c) => c.decision.instanceId));
+    const result = await terminateInstances(ports.ec2, toTerminate.map((c) => c.decision.instanceId), this.terminations);
     for (const c of toTerminate) {
       const id = c.decision.instanceId;
       const refused = result.refused.get(id);
       if (result.terminated.has(id)) {
+        this.judged.add(c);
         this.outcomes.push({
           ...fromDecision(
             c.decision,

@@ -37,17 +37,23 @@ export function errorCodeOf(failure: Failure): string | undefined {
   return failure.code ?? /^([A-Za-z][\w.]*)\b/.exec(failure.error)?.[1];
 }
 
-export async function terminateInstances(ec2: Ec2WritePort, ids: readonly string[]): Promise<Terminations> {
+/** The TerminateInstances calls a run may still make: one budget shared by all of its terminations. */
+export interface TerminateBudget {
+  callsLeft: number;
+}
+
+export const terminateBudget = (): TerminateBudget => ({ callsLeft: MAX_TERMINATE_CALLS });
+
+export async function terminateInstances(ec2: Ec2WritePort, ids: readonly string[], budget: TerminateBudget = terminateBudget()): Promise<Terminations> {
   const result: Terminations = { terminated: new Set(), refused: new Map(), failed: new Map() };
-  let callsLeft = MAX_TERMINATE_CALLS;
 
   const attempt = async (part: string[]): Promise<void> => {
     if (part.length === 0) return;
-    if (callsLeft <= 0) {
+    if (budget.callsLeft <= 0) {
       for (const id of part) result.failed.set(id, `not tried: ${MAX_TERMINATE_CALLS} TerminateInstances calls already made in this run`);
       return;
     }
-    callsLeft--;
+    budget.callsLeft--;
     let answer: TerminateResult;
     try {
       answer = await ec2.terminate(part);

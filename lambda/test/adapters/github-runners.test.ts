@@ -231,6 +231,26 @@ describe('GitHubRunners.deleteRunner', () => {
     await expect(testGitHub(github).deleteRunner(ORG, 3)).resolves.toMatchObject({ kind: 'error', error: expect.stringContaining('HTTP 200') });
   });
 
+  it('a DELETE whose turn comes later than sendWithinMs is never sent (not-sent); within it, it is', async () => {
+    github.addRunner(ORG_PATH, { id: 3, name: 'r-3' });
+    github.addRunner(ORG_PATH, { id: 5, name: 'r-5' });
+    // One request at a time, and a GET that holds the only slot for 400 ms.
+    const client = testGitHub(github, { concurrency: 1 });
+    await client.getRunner(ORG, 5);
+    github.intercept((r) => (r.method === 'GET' && r.path.endsWith('/runners/5') ? { status: 200, body: { id: 5, name: 'r-5', os: 'linux', status: 'online', busy: false, labels: [] }, delayMs: 400 } : undefined));
+    const slow = client.getRunner(ORG, 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(client.deleteRunner(ORG, 3, 100)).resolves.toMatchObject({ kind: 'not-sent', detail: expect.stringContaining('not sent') });
+    await slow;
+    expect(github.count('DELETE', /\/runners\/3$/)).toBe(0);
+    expect(github.runner(ORG_PATH, 3)).toBeDefined();
+    const slowAgain = client.getRunner(ORG, 5);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await expect(client.deleteRunner(ORG, 3, 5_000)).resolves.toEqual({ kind: 'deleted' });
+    await slowAgain;
+    expect(github.count('DELETE', /\/runners\/3$/)).toBe(1);
+  });
+
   it('a rate-limited DELETE (429, retry-after) is never retried', async () => {
     github.intercept((r) =>
       r.method === 'DELETE' ? { status: 429, body: { message: 'API rate limit exceeded' }, headers: { 'retry-after': '0', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '0' } } : undefined,

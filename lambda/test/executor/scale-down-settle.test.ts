@@ -7,6 +7,7 @@
 import { TAG, type Decision, type EvidenceSource } from '../../src/core';
 import type { ExecutorEnv } from '../../src/executor/outcome';
 import { runScaleDown } from '../../src/executor/scale-down';
+import { MAX_TERMINATE_CALLS } from '../../src/executor/terminate';
 import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
 import { MemoryEc2, MemoryGitHub, MemoryProbe, RecordedClock, fleetTags } from '../helpers/memory-ports';
 
@@ -161,5 +162,80 @@ describe('scale-down: the probe settle (PROBE_SETTLE_SECONDS)', () => {
     await runScaleDown(decisions, ports(), env({ config }));
     const { deletedAt, terminatedAt } = timesOf(decisions[0]!.instanceId);
     expect(terminatedAt! - deletedAt).toBeGreaterThanOrEqual(SETTLE_MS);
+  });
+});
+
+describe('scale-down: what the review of the per-window settles found', () => {
+  test('a DELETE the client could not send within the look\'s age is not-sent: kept registered, its draining mark removed', async () => {
+    const [d] = fleet(1, 'hooks');
+    github.deleteHook = () => ({ kind: 'not-sent', detail: 'not sent: its turn came 900 ms after its deadline' });
+    const report = await runScaleDown([d!], ports(), env());
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'look-too-old' });
+    expect(ec2.tagsOf(d!.instanceId)[TAG.drainingSince]).toBeUndefined();
+    expect(ec2.calls('terminate')).toHaveLength(0);
+  });
+
+  test('the DELETE is told how long it may wait: what is left of the look\'s age', async () => {
+    const [d] = fleet(1, 'hooks');
+    await runScaleDown([d!], ports(), env());
+    expect(github.sendWithin).toHaveLength(1);
+    expect(github.sendWithin[0]).toBeGreaterThan(0);
+    expect(github.sendWithin[0]).toBeLessThanOrEqual(8_000);
+  });
+
+  test('a runner gone between the look and the DELETE, without machine evidence: kept (runner-vanished), not terminated', async () => {
+    const [none] = fleet(1, 'none');
+    const [hooks] = fleet(1, 'hooks', {}, 1);
+    github.deleteHook = () => ({ kind: 'gone' });
+    const report = await runScaleDown([none!, hooks!], ports(), env());
+    expect(report.outcomes.find((o) => o.instanceId === none!.instanceId)).toMatchObject({ result: 'kept', reason: 'runner-vanished' });
+    // With hooks the settle's re-check sees a job's tag: it goes on.
+    expect(report.outcomes.find((o) => o.instanceId === hooks!.instanceId)).toMatchObject({ result: 'terminated' });
+  });
+
+  test('a re-check that throws keeps its window (deregistered, for orphan-cleanup) and the run goes on', async () => {
+    const first = fleet(5, 'hooks');
+    const second = fleet(5, 'hooks', {}, 5);
+    let reads = 0;
+    ec2.describeHook = (found) => {
+      reads++;
+      // The look reads each window once; the third read is the first window's re-check.
+      if (reads !== 3) return undefined;
+      return new Map([...found].map(([id, view]) => [id, { ...view, tags: undefined as unknown as Record<string, string> }]));
+    };
+    const report = await runScaleDown([...first, ...second], ports(), env());
+    expect(report.outcomes).toHaveLength(10);
+    for (const d of first) expect(report.outcomes.find((o) => o.instanceId === d.instanceId)).toMatchObject({ result: 'kept', reason: 'aws-error', deregistered: true });
+    for (const d of second) expect(report.outcomes.find((o) => o.instanceId === d.instanceId)).toMatchObject({ result: 'terminated' });
+    expect(report.errors.some((e) => e.startsWith('re-check failed'))).toBe(true);
+  });
+
+  test('after the short settle without an answer, the probe is asked again at the full settle: a Worker that started late keeps it', async () => {
+    const [d] = fleet(1, 'hooks', { probeToo: true, probeOptional: true });
+    probe.answers.set(d!.instanceId, idle());
+    let sleeps = 0;
+    const report = await runScaleDown([d!], ports(), {
+      ...env(),
+      sleep: async (ms) => {
+        sleeps++;
+        await sleep(ms);
+        if (sleeps === 1) probe.answers.clear();
+        else probe.answers.set(d!.instanceId, { ...idle(), busy: true, detail: 'Runner.Worker 77' });
+      },
+    });
+    expect(report.outcomes[0]).toMatchObject({ result: 'kept', reason: 'race-probe-busy-after-delete' });
+    expect(probe.rounds).toHaveLength(3);
+  });
+});
+
+describe('scale-down: MAX_TERMINATE_CALLS holds for the whole run, however many windows terminate', () => {
+  test('a fleet whose every instance EC2 refuses makes at most MAX_TERMINATE_CALLS TerminateInstances calls in one run', async () => {
+    const decisions = fleet(200, 'hooks');
+    ec2.terminateHook = (ids) => ({ terminated: [], failed: ids.map((instanceId) => ({ instanceId, error: 'OperationNotPermitted: protected', code: 'OperationNotPermitted' })) });
+    const report = await runScaleDown(decisions, ports(), env());
+    expect(ec2.calls('terminate').length).toBeLessThanOrEqual(MAX_TERMINATE_CALLS);
+    expect(ec2.calls('terminate').length).toBeGreaterThan(10);
+    expect(report.outcomes.filter((o) => o.result === 'terminated')).toHaveLength(0);
+    expect(report.outcomes).toHaveLength(200);
   });
 });

@@ -76,10 +76,10 @@ export class PortRecorder {
         ),
       getRunner: (owner, runnerId) =>
         this.record((result) => ({ port: 'github', method: 'getRunner', owner, runnerId, result: result ?? { kind: 'error', error: 'threw' } }), () => inner.getRunner(owner, runnerId)),
-      deleteRunner: (owner, runnerId) =>
+      deleteRunner: (owner, runnerId, sendWithinMs) =>
         this.record(
           (result) => ({ port: 'github', method: 'deleteRunner', owner, runnerId, result: result ?? { kind: 'error', error: 'threw' } }),
-          () => inner.deleteRunner(owner, runnerId),
+          () => inner.deleteRunner(owner, runnerId, sendWithinMs),
         ),
     };
   }

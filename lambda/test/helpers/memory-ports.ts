@@ -129,7 +129,11 @@ export class MemoryGitHub implements GitHubPort {
     return runner ? { kind: 'found', runner: { ...runner } } : { kind: 'gone' };
   }
 
-  async deleteRunner(_owner: OwnerRef, runnerId: number): Promise<DeleteOutcome> {
+  /** The `sendWithinMs` each DELETE was given, in order. */
+  readonly sendWithin: (number | undefined)[] = [];
+
+  async deleteRunner(_owner: OwnerRef, runnerId: number, sendWithinMs?: number): Promise<DeleteOutcome> {
+    this.sendWithin.push(sendWithinMs);
     this.log.push({ at: this.clock.time, call: 'delete', ids: [String(runnerId)] });
     this.clock.advance(this.deleteMs);
     const hooked = this.deleteHook?.(runnerId);
