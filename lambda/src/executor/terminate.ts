@@ -19,7 +19,7 @@ const PER_INSTANCE_ERRORS: ReadonlySet<string> = new Set([
 /** Of those, the ones that mean "this instance may not be terminated": recorded, retried after a back-off. */
 const REFUSALS: ReadonlySet<string> = new Set(['OperationNotPermitted', 'UnauthorizedOperation']);
 
-/** Most TerminateInstances calls one run makes: enough to find a few refusing instances among thousands. */
+/** Most TerminateInstances calls one run spends beyond each batch's first (splitting around refusals): enough to find a few refusing instances among thousands. */
 export const MAX_TERMINATE_CALLS = 64;
 
 export interface Terminations {
@@ -37,7 +37,11 @@ export function errorCodeOf(failure: Failure): string | undefined {
   return failure.code ?? /^([A-Za-z][\w.]*)\b/.exec(failure.error)?.[1];
 }
 
-/** The TerminateInstances calls a run may still make: one budget shared by all of its terminations. */
+/**
+ * The calls a run may still spend finding refusing instances (the splits): one budget
+ * shared by all of its terminations. A termination's first call per batch of ids is not
+ * counted, so a run that terminates window by window is never capped by its own windows.
+ */
 export interface TerminateBudget {
   callsLeft: number;
 }
@@ -47,13 +51,13 @@ export const terminateBudget = (): TerminateBudget => ({ callsLeft: MAX_TERMINAT
 export async function terminateInstances(ec2: Ec2WritePort, ids: readonly string[], budget: TerminateBudget = terminateBudget()): Promise<Terminations> {
   const result: Terminations = { terminated: new Set(), refused: new Map(), failed: new Map() };
 
-  const attempt = async (part: string[]): Promise<void> => {
+  const attempt = async (part: string[], first = false): Promise<void> => {
     if (part.length === 0) return;
-    if (budget.callsLeft <= 0) {
-      for (const id of part) result.failed.set(id, `not tried: ${MAX_TERMINATE_CALLS} TerminateInstances calls already made in this run`);
+    if (!first && budget.callsLeft <= 0) {
+      for (const id of part) result.failed.set(id, `not tried: ${MAX_TERMINATE_CALLS} TerminateInstances calls already spent on refusals in this run`);
       return;
     }
-    budget.callsLeft--;
+    if (!first) budget.callsLeft--;
     let answer: TerminateResult;
     try {
       answer = await ec2.terminate(part);
@@ -86,6 +90,6 @@ export async function terminateInstances(ec2: Ec2WritePort, ids: readonly string
     await attempt(again.slice(half));
   };
 
-  for (const part of chunk([...new Set(ids)], EC2_BATCH_SIZE)) await attempt(part);
+  for (const part of chunk([...new Set(ids)], EC2_BATCH_SIZE)) await attempt(part, true);
   return result;
 }
