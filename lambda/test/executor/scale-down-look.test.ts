@@ -6,19 +6,14 @@ import { TAG, decideScaleDown, ownerKey, type Decision, type EvidenceSource, typ
 import { DELETE_COST_MS, LOOK_LEAD_MS, LOOK_WINDOW_SIZE, MAX_LOOK_AGE_MS, type ExecutorEnv } from '../../src/executor/outcome';
 import { runScaleDown } from '../../src/executor/scale-down';
 import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
-import { MemoryEc2, MemoryGitHub, MemoryProbe, RecordedClock, fleetTags } from '../helpers/memory-ports';
+import { fleetTags, memoryWorld, type MemoryEc2, type MemoryGitHub, type MemoryProbe, type RecordedClock } from '../helpers/memory-ports';
 
 let clock: RecordedClock;
 let ec2: MemoryEc2;
 let github: MemoryGitHub;
 let probe: MemoryProbe;
 
-beforeEach(() => {
-  clock = new RecordedClock();
-  ec2 = new MemoryEc2(clock);
-  github = new MemoryGitHub(clock);
-  probe = new MemoryProbe(clock);
-});
+beforeEach(() => ({ clock, ec2, github, probe } = memoryWorld()));
 
 function env(overrides: Partial<ExecutorEnv> = {}): ExecutorEnv {
   return {

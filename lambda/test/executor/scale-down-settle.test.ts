@@ -9,19 +9,14 @@ import type { ExecutorEnv } from '../../src/executor/outcome';
 import { runScaleDown } from '../../src/executor/scale-down';
 import { MAX_TERMINATE_CALLS } from '../../src/executor/terminate';
 import { ENVIRONMENT, ORG, idleRunner, testConfig } from '../helpers/fixtures';
-import { MemoryEc2, MemoryGitHub, MemoryProbe, RecordedClock, fleetTags } from '../helpers/memory-ports';
+import { fleetTags, memoryWorld, type MemoryEc2, type MemoryGitHub, type MemoryProbe, type RecordedClock } from '../helpers/memory-ports';
 
 let clock: RecordedClock;
 let ec2: MemoryEc2;
 let github: MemoryGitHub;
 let probe: MemoryProbe;
 
-beforeEach(() => {
-  clock = new RecordedClock();
-  ec2 = new MemoryEc2(clock);
-  github = new MemoryGitHub(clock);
-  probe = new MemoryProbe(clock);
-});
+beforeEach(() => ({ clock, ec2, github, probe } = memoryWorld()));
 
 const SETTLE_MS = 15_000;
 const PROBE_SETTLE_MS = 3_000;

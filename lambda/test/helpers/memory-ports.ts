@@ -161,3 +161,9 @@ export class MemoryProbe implements ProbeRunPort {
     return result;
   }
 }
+
+/** A recorded clock and the three in-memory ports on it, fresh for each test. */
+export function memoryWorld(): { clock: RecordedClock; ec2: MemoryEc2; github: MemoryGitHub; probe: MemoryProbe } {
+  const clock = new RecordedClock();
+  return { clock, ec2: new MemoryEc2(clock), github: new MemoryGitHub(clock), probe: new MemoryProbe(clock) };
+}
