@@ -134,10 +134,15 @@ describe('the probe through the built zips', () => {
       expect((await w.instance(id)).tags[TAG.drainingSince]).toBeUndefined();
     }
     expect(deletesOf(w)).toBe(0);
-    // Per run one SendCommand per look window of 5 (LOOK_WINDOW_SIZE): 5 instances, then 1.
+    // Per run one SendCommand per look window of 5 (LOOK_WINDOW_SIZE): 5 instances and 1.
+    // The second window's look may begin while the first one's is still out (look-ahead),
+    // so the two rounds of a run can go in either order.
     const rounds = sendCommands(w).map(targets);
-    expect(rounds.map((ids) => ids.length)).toEqual([5, 1, 5, 1]);
-    for (const run of [rounds.slice(0, 2), rounds.slice(2)]) expect(run.flat().sort()).toEqual([...all].sort());
+    expect(rounds).toHaveLength(4);
+    for (const run of [rounds.slice(0, 2), rounds.slice(2)]) {
+      expect(run.map((ids) => ids.length).sort()).toEqual([1, 5]);
+      expect(run.flat().sort()).toEqual([...all].sort());
+    }
   });
 
   it('lets a probe that never answers hold its machine only until the rules without machine evidence would reclaim it', async () => {
