@@ -210,7 +210,10 @@ export async function runDemo(opts: DemoOptions): Promise<DemoResult> {
       })();
 
     const loops = [
-      reaper('scale-down', schedule.scaleDownEveryMs, 0),
+      // The first run one interval in, as an EventBridge rate schedule first fires: the first
+      // wave's jobs have reached their runners by then (a run at once would look at runners
+      // about to take those jobs, and leave none idle for the races).
+      reaper('scale-down', schedule.scaleDownEveryMs, schedule.scaleDownEveryMs),
       reaper('orphan-cleanup', schedule.orphanCleanupEveryMs, Math.round(schedule.orphanCleanupEveryMs / 2)),
       scaleUp,
     ];
