@@ -25,6 +25,9 @@ export const GITHUB_TRANSPORT: TransportSpec = { latencyMs: [80, 300], concurren
 /** EC2 and SSM control-plane calls. */
 export const AWS_TRANSPORT: TransportSpec = { latencyMs: [60, 250], concurrency: 0, writeIntervalMs: 0 };
 
+/** A call's send deadline: past `at` it is never sent, and `answer` stands for it. */
+type Late<T> = { at: number; answer: () => T };
+
 export class VirtualTransport {
   private inFlight = 0;
   private readonly waiting: (() => void)[] = [];
@@ -48,7 +51,7 @@ export class VirtualTransport {
    * With `late`: a call whose turn (write queue, concurrency slot) comes after `late.at` is
    * never sent, and `late.answer` stands for it (the client's send deadline).
    */
-  async call<T>(kind: 'read' | 'write', act: () => T, late?: { at: number; answer: () => T }): Promise<T> {
+  async call<T>(kind: 'read' | 'write', act: () => T, late?: Late<T>): Promise<T> {
     if (kind === 'write' && this.spec.writeIntervalMs > 0) {
       let release!: () => void;
       const previous = this.writeChain;
@@ -67,7 +70,7 @@ export class VirtualTransport {
     return this.roundTrip(act, late);
   }
 
-  private async roundTrip<T>(act: () => T, late?: { at: number; answer: () => T }): Promise<T> {
+  private async roundTrip<T>(act: () => T, late?: Late<T>): Promise<T> {
     await this.acquire();
     try {
       if (late && this.clock.now() > late.at) return late.answer();

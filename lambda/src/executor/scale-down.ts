@@ -11,10 +11,12 @@
  *    tells orphan-cleanup to finish the instance safely instead of leaving it unknown.
  * c. DELETE, never retried, each within MAX_LOOK_AGE_MS of its own look: GitHub's refusal
  *    (422 / 500 "running a job") means busy.
- * d. One settle per batch, so a job assigned just before the DELETE has time to show on
- *    the machine (the job-started hook, the Worker process the probe sees).
+ * d. A settle per window, from its last DELETE (the probe's shorter one where the probe
+ *    answered in the look), so a job assigned just before the DELETE has time to show on
+ *    the machine (the job-started hook, the Worker process the probe sees); later windows
+ *    are looked at and deregistered meanwhile.
  * e. Re-check: the probe, then GitHub where a DELETE was accepted and no probe answered, then the tags.
- * f. Terminate the rest; an instance EC2 refuses is set apart, not its whole batch.
+ * f. Terminate the rest; an instance EC2 refuses is set apart, not its whole window.
  */
 import { EC2_BATCH_SIZE, chunk } from '../adapters/ec2';
 import {
@@ -69,8 +71,6 @@ interface Candidate {
   probed?: boolean;
   /** The probe answered for the machine right before its DELETE: the probe's shorter settle applies. */
   probeAnswered?: boolean;
-  /** When its window's last DELETE was sent: its settle counts from here. */
-  deregisteredAt?: Date;
 }
 
 interface Look {
@@ -226,14 +226,14 @@ class ScaleDownRun {
     }
   }
 
-  /** One batch: windows of look-mark-DELETE, then one settle, re-check and termination. Returns what is left. */
+  /** One batch: windows of look-mark-DELETE, each then settled, re-checked and terminated on its own. Returns what is left. */
   async batch(candidates: Candidate[]): Promise<Candidate[]> {
     const planned = this.plan(candidates);
     const mine = candidates.slice(0, planned);
     // Each window settles from its own DELETEs while the next windows are looked at and
     // deregistered: an instance waits the settle after its DELETE, not after the batch's
     // last. And a window's look (GETs, probe round, tags) begins while the DELETEs before it
-    // still go out, as far ahead as the look takes (lookLeadMs), so the DELETE stream hardly
+    // still go out, as far ahead as the look takes (look-ahead.ts), so the DELETE stream hardly
     // stops for it; every DELETE is still held to MAX_LOOK_AGE_MS from its own look.
     const windows = chunk(mine, LOOK_WINDOW_SIZE);
     const looks = new LookAhead(windows, {
@@ -249,10 +249,10 @@ class ScaleDownRun {
       const look = looks.take(i);
       if (!look) break;
       const window = windows[i]!;
-      this.settleWindow(settles, await this.window(window, await look));
+      await this.window(window, await look, settles);
       done += window.length;
       // Re-check whatever has settled meanwhile; its reads run beside the next DELETEs.
-      this.recheckDue(settles);
+      settles.startDue(this.env.now().getTime());
     }
     this.looks = undefined;
     // The one place the run sleeps: until the next window has settled, one sleep at a time.
@@ -289,8 +289,8 @@ class ScaleDownRun {
     return { at, reads, fresh, probes };
   }
 
-  /** Steps a-c for one window, on its look. Returns the candidates deregistered (or already gone) for the settle. */
-  private async window(window: Candidate[], look: Look): Promise<Candidate[]> {
+  /** Steps a-c for one window, on its look; the candidates deregistered (or already gone) go to their settle. */
+  private async window(window: Candidate[], look: Look, settles: SettleQueue): Promise<void> {
     const { env } = this;
     const proceeding = window.filter((c, i) => {
       const id = c.decision.instanceId;
@@ -318,9 +318,9 @@ class ScaleDownRun {
       for (const c of proceeding) {
         this.keep(c, 'dry-run', `Dry run: would deregister runner ${c.runner.name} and terminate (${c.decision.reason}).`);
       }
-      return [];
+      return;
     }
-    if (proceeding.length === 0) return [];
+    if (proceeding.length === 0) return;
 
     // Step b: the write-ahead mark, one call for the window.
     const markedAt = env.now();
@@ -331,7 +331,7 @@ class ScaleDownRun {
       );
     } catch (error) {
       for (const c of proceeding) this.keep(c, 'aws-error', `Kept: writing ${TAG.drainingSince} failed (${errorText(error)}); nothing deregistered.`);
-      return [];
+      return;
     }
 
     // Step c: one DELETE at a time, so each is sent knowing how old its look is.
@@ -389,12 +389,8 @@ class ScaleDownRun {
         });
       }
     }
-    const deregisteredAt = env.now();
-    for (const c of deregistered) {
-      c.markedAt = markedAt;
-      c.deregisteredAt = deregisteredAt;
-    }
-    return deregistered;
+    for (const c of deregistered) c.markedAt = markedAt;
+    this.settleWindow(settles, deregistered, env.now().getTime());
   }
 
   /**
@@ -402,11 +398,10 @@ class ScaleDownRun {
    * the probe answered right before the DELETE, its Worker process would show a job from
    * the job's first second, so those settle the probe's shorter time (PROBE_SETTLE_SECONDS);
    * the rest the full SETTLE_SECONDS, which covers a job's set-up before its job-started
-   * hook. Both count from the window's last DELETE.
+   * hook. Both count from the window's last DELETE (`from`).
    */
-  private settleWindow(settles: SettleQueue, candidates: Candidate[]): void {
+  private settleWindow(settles: SettleQueue, candidates: Candidate[], from: number): void {
     if (candidates.length === 0) return;
-    const from = Math.max(...candidates.map((c) => (c.deregisteredAt ?? this.env.now()).getTime()));
     const quick = candidates.filter((c) => c.probeAnswered && this.probeSettleMs < this.settleMs);
     const full = candidates.filter((c) => !quick.includes(c));
     if (quick.length > 0) settles.add(from + this.probeSettleMs, () => this.guarded(quick, () => this.afterQuickSettle(settles, quick, from)));
@@ -428,11 +423,6 @@ class ScaleDownRun {
         this.keep(c, 'aws-error', `Kept: the re-check after the settle failed (${errorText(error)}); ${TAG.drainingSince} stays for orphan-cleanup.`, { deregistered: true });
       }
     }
-  }
-
-  /** Starts the re-checks of every window whose settle is over (they run on while the run goes on). */
-  private recheckDue(settles: SettleQueue): void {
-    settles.startDue(this.env.now().getTime());
   }
 
   private async afterFullSettle(candidates: Candidate[]): Promise<void> {
